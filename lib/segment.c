@@ -1,0 +1,867 @@
+/*
+ * segment.c - the life cycle of a block: create, attach, close, unlink,
+ * remove; and the one function that decides whether a segment's header can
+ * be trusted.
+ *
+ * The rules that keep names unique without any lock of their own:
+ *  - A creator claims the first free key of the name's probe sequence with
+ *    shmget(IPC_CREAT|IPC_EXCL), writes the whole header but the magic, then
+ *    the magic with state INIT, and only then looks at the other keys.
+ *  - It loses, removing its own segment, if another key holds the name READY,
+ *    or INIT at a lower index.  Of two racing creators, the one that writes
+ *    its header second is bound to see the first one's, so they cannot both
+ *    miss each other; a key whose segment has no header yet, made by a live
+ *    process a moment ago, is waited for, since it may be a racer that has
+ *    not written its header.
+ *  - Only the creator sets the semaphore values, before the block is READY:
+ *    nobody can lock a set that is not yet published (the SysV start-up race).
+ */
+#include "svs_int.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+/* Compile-time check that the header is the documented 384 bytes. */
+typedef char svs_header_is_384_bytes[sizeof(struct svs_header) == SVS_DATA_OFF ? 1 : -1];
+
+/* A segment a creator made less than this long ago, whose header is not
+ * written yet, may belong to a racing creator: wait for it. */
+#define SVS_FRESH_SECONDS 3
+
+enum slot_kind {
+    SLOT_EMPTY,   /* no segment at the key */
+    SLOT_DENIED,  /* cannot read it, or another user's and no ANYUSER */
+    SLOT_ZERO,    /* no magic, header bytes all zero: maybe a creator mid-way */
+    SLOT_FOREIGN, /* not this library's */
+    SLOT_OTHER,   /* this library's block of another name */
+    SLOT_BAD,     /* our magic, but the header cannot be trusted */
+    SLOT_MINE     /* this library's block of this name (any state) */
+};
+
+struct slot {
+    enum slot_kind kind;
+    int shmid;
+    struct shmid_ds ds;
+    struct svs_header *hdr; /* mapped, or NULL */
+};
+
+static size_t
+seg_size(const struct shmid_ds *ds)
+{
+    return (size_t)ds->shm_segsz;
+}
+
+int
+svs_header_check(const void *p, size_t avail, size_t segsz, key_t key)
+{
+    struct svs_header h;
+    size_t i;
+
+    if (avail < sizeof h.magic || memcmp(p, SVS_MAGIC, sizeof h.magic) != 0)
+        return SVS_HDR_FOREIGN;
+    if (avail < sizeof h || segsz < sizeof h)
+        return SVS_HDR_BAD;
+    /* A copy: the original may be changing under us, and may be unaligned
+     * when it comes from a fuzzer. */
+    memcpy(&h, p, sizeof h);
+    if (h.version != SVS_FORMAT_VERSION || h.data_off != SVS_DATA_OFF)
+        return SVS_HDR_BAD;
+    if (h.state != SVS_STATE_INIT && h.state != SVS_STATE_READY &&
+        h.state != SVS_STATE_UNLINKING)
+        return SVS_HDR_BAD;
+    if ((h.flags & ~SVS_HF_LOCK) != 0)
+        return SVS_HDR_BAD;
+    /* The segment is exactly header + size bytes; allow a system that
+     * reports a rounded-up size, never a smaller one. */
+    if (h.size == 0 || h.size > (uint64_t)(segsz - h.data_off) ||
+        (uint64_t)(segsz - h.data_off) - h.size >= 65536)
+        return SVS_HDR_BAD;
+    if (h.name_len == 0 || h.name_len > SYSVSHM_NAME_MAX)
+        return SVS_HDR_BAD;
+    for (i = 0; i < h.name_len; i++)
+        if (h.name[i] == '\0' || h.name[i] == '/')
+            return SVS_HDR_BAD;
+    for (; i < sizeof h.name; i++)
+        if (h.name[i] != '\0')
+            return SVS_HDR_BAD;
+    if (h.probe >= SYSVSHM_PROBE_MAX ||
+        svs_probe_key(h.name, h.name_len, h.probe) != key)
+        return SVS_HDR_BAD;
+    if (h.flags & SVS_HF_LOCK) {
+        /* -2: the creator is making the set; -1: it has not started. */
+        if (h.semid < 0 && !(h.state == SVS_STATE_INIT && h.semid >= -2))
+            return SVS_HDR_BAD;
+    } else if (h.semid != -1) {
+        return SVS_HDR_BAD;
+    }
+    return SVS_HDR_OK;
+}
+
+static int
+user_ok(const struct shmid_ds *ds, int flags)
+{
+    uid_t me = geteuid();
+
+    if (flags & SYSVSHM_ANYUSER)
+        return 1;
+    /* Another local user could plant a block under a name we use and read
+     * what we write into it: by default trust only our user and root. */
+    return ds->shm_perm.cuid == me || ds->shm_perm.cuid == 0;
+}
+
+static int
+header_all_zero(const struct svs_header *hdr, size_t segsz)
+{
+    const unsigned char *p = (const unsigned char *)hdr;
+    size_t n = segsz < sizeof *hdr ? segsz : sizeof *hdr;
+    size_t i;
+
+    for (i = 0; i < n; i++)
+        if (p[i] != 0)
+            return 0;
+    return 1;
+}
+
+static void
+slot_release(struct slot *s)
+{
+    if (s->hdr != NULL)
+        shmdt((void *)s->hdr);
+    s->hdr = NULL;
+}
+
+/*
+ * Look at the segment at key.  On SLOT_MINE (and SLOT_ZERO) the segment stays
+ * mapped in s->hdr, read-only unless map_rw; the caller releases it.
+ * Returns the kind, or -1 with errno set for a failure that must not be
+ * hidden (EMFILE, ENOMEM from shmat).
+ */
+static int
+slot_examine(key_t key, const char *bare, size_t len, int flags, int map_rw,
+             struct slot *s)
+{
+    void *addr;
+    size_t avail;
+    int r;
+
+    memset(s, 0, sizeof *s);
+    s->hdr = NULL;
+    s->shmid = shmget(key, 0, 0);
+    if (s->shmid < 0) {
+        if (errno == ENOENT)
+            return s->kind = SLOT_EMPTY;
+        if (errno == EACCES)
+            return s->kind = SLOT_DENIED;
+        return -1;
+    }
+    if (shmctl(s->shmid, IPC_STAT, &s->ds) < 0) {
+        if (errno == EACCES)
+            return s->kind = SLOT_DENIED;
+        if (errno == EINVAL || errno == EIDRM)
+            return s->kind = SLOT_EMPTY; /* removed since shmget */
+        return -1;
+    }
+    if (!user_ok(&s->ds, flags))
+        return s->kind = SLOT_DENIED;
+    addr = shmat(s->shmid, NULL, map_rw ? 0 : SHM_RDONLY);
+    if (addr == (void *)-1) {
+        if (errno == EACCES)
+            return s->kind = SLOT_DENIED;
+        if (errno == EINVAL || errno == EIDRM)
+            return s->kind = SLOT_EMPTY;
+        return -1;
+    }
+    s->hdr = addr;
+    avail = seg_size(&s->ds) < sizeof *s->hdr ? seg_size(&s->ds) : sizeof *s->hdr;
+    r = svs_header_check(addr, avail, seg_size(&s->ds), key);
+    if (r == SVS_HDR_FOREIGN) {
+        s->kind = header_all_zero(s->hdr, seg_size(&s->ds)) ? SLOT_ZERO : SLOT_FOREIGN;
+    } else if (r == SVS_HDR_BAD) {
+        s->kind = SLOT_BAD;
+    } else if (s->hdr->name_len == len && memcmp(s->hdr->name, bare, len) == 0) {
+        s->kind = SLOT_MINE;
+    } else {
+        s->kind = SLOT_OTHER;
+    }
+    if (s->kind != SLOT_MINE && s->kind != SLOT_ZERO)
+        slot_release(s);
+    return s->kind;
+}
+
+/* Processes attached to the slot's segment besides us. */
+static long
+slot_others(const struct slot *s)
+{
+    struct shmid_ds ds;
+
+    if (shmctl(s->shmid, IPC_STAT, &ds) < 0)
+        return 0;
+    return (long)ds.shm_nattch - (s->hdr != NULL ? 1 : 0);
+}
+
+/* Is the segment still at its key?  (After IPC_RMID the key is freed.) */
+static int
+slot_present(key_t key, const struct slot *s)
+{
+    return shmget(key, 0, 0) == s->shmid;
+}
+
+/* A half-made block whose creator is gone and which nobody uses. */
+static int
+slot_abandoned(const struct slot *s)
+{
+    if (svs_pid_alive((long)s->ds.shm_cpid))
+        return 0;
+    if (slot_others(s) > 0)
+        return 0;
+    /* Only our own user's (root may remove anyone's, but must not guess). */
+    return s->ds.shm_perm.cuid == geteuid();
+}
+
+/* A segment with no header: is it a creator that died before writing one?
+ * Never attached by anyone but its dead creator, nobody attached now. */
+static int
+slot_zero_abandoned(const struct slot *s)
+{
+    if (!slot_abandoned(s))
+        return 0;
+    return s->ds.shm_atime == 0 || s->ds.shm_lpid == s->ds.shm_cpid;
+}
+
+/* A segment with no header yet, made a moment ago by a live process. */
+static int
+slot_zero_fresh(const struct slot *s)
+{
+    time_t now = time(NULL);
+
+    if (!svs_pid_alive((long)s->ds.shm_cpid))
+        return 0;
+    return now - s->ds.shm_ctime <= SVS_FRESH_SECONDS;
+}
+
+/* Remove the semaphore set at key if it is the one the header names, or, for
+ * a creator that died inside semget (semid -2), the one it evidently made:
+ * same creator user, our size, made no earlier than the segment. */
+static void
+remove_sem_of(key_t key, const struct slot *s, int semid)
+{
+    int cur = semget(key, 0, 0);
+    struct semid_ds sds;
+    union semun arg;
+
+    if (cur < 0)
+        return;
+    if (semid >= 0) {
+        if (cur == semid)
+            semctl(cur, 0, IPC_RMID);
+        return;
+    }
+    if (semid != -2)
+        return;
+    arg.buf = &sds;
+    if (semctl(cur, 0, IPC_STAT, arg) < 0)
+        return;
+    if (sds.sem_nsems == SVS_NSEMS && sds.sem_perm.cuid == s->ds.shm_perm.cuid &&
+        sds.sem_ctime >= s->ds.shm_ctime)
+        semctl(cur, 0, IPC_RMID);
+}
+
+/* Remove an abandoned or half-removed block found at key. */
+static void
+slot_reclaim(key_t key, struct slot *s)
+{
+    int semid = -1;
+
+    if (s->hdr != NULL && s->kind == SLOT_MINE && (s->hdr->flags & SVS_HF_LOCK))
+        semid = s->hdr->semid;
+    if (semid != -1)
+        remove_sem_of(key, s, semid);
+    shmctl(s->shmid, IPC_RMID, NULL);
+    slot_release(s);
+}
+
+enum settle { SETTLED_READY, SETTLED_GONE, SETTLED_DEAD, SETTLED_TIMEOUT };
+
+/* Wait for a block that is INIT (or a segment with no header yet) to become
+ * READY, vanish, or be left by a dead creator; at most until deadline. */
+static enum settle
+slot_wait(key_t key, struct slot *s, long long deadline)
+{
+    long us = 100;
+
+    for (;;) {
+        if (!slot_present(key, s))
+            return SETTLED_GONE;
+        if (s->kind == SLOT_MINE && s->hdr->state != SVS_STATE_INIT)
+            return SETTLED_READY;
+        if (s->kind == SLOT_ZERO && !header_all_zero(s->hdr, seg_size(&s->ds)))
+            return SETTLED_READY; /* it has a header now: look again */
+        if (!svs_pid_alive((long)s->ds.shm_cpid))
+            return SETTLED_DEAD;
+        if (svs_now_ms() >= deadline)
+            return SETTLED_TIMEOUT;
+        svs_sleep_us(us);
+        if (us < 20000)
+            us *= 2;
+    }
+}
+
+/* Remove the block: mark it UNLINKING (so a remover that dies half-way
+ * leaves something nobody attaches and the next creator finishes), then the
+ * semaphore set, then the segment, which frees the name. */
+static int
+block_destroy(key_t key, int shmid, struct svs_header *hdr_rw, int semid)
+{
+    struct shmid_ds ds;
+    uid_t me = geteuid();
+
+    if (shmctl(shmid, IPC_STAT, &ds) < 0) {
+        if (errno == EINVAL || errno == EIDRM)
+            errno = ENOENT;
+        return -1;
+    }
+    /* Check before marking: a user who may write the block but not remove
+     * it must not wedge it in UNLINKING. */
+    if (me != 0 && me != ds.shm_perm.uid && me != ds.shm_perm.cuid) {
+        errno = EPERM;
+        return -1;
+    }
+    if (hdr_rw != NULL) {
+        hdr_rw->state = SVS_STATE_UNLINKING;
+        svs_fence();
+    }
+    svs_fault("unlink.after_mark");
+    if (semid >= 0 && semget(key, 0, 0) == semid)
+        semctl(semid, 0, IPC_RMID);
+    svs_fault("unlink.after_sem");
+    if (shmctl(shmid, IPC_RMID, NULL) < 0) {
+        if (errno == EINVAL || errno == EIDRM)
+            errno = ENOENT;
+        return -1;
+    }
+    return 0;
+}
+
+static sysvshm_t *
+handle_new(void)
+{
+    sysvshm_t *h = calloc(1, sizeof *h);
+
+    if (h == NULL)
+        return NULL;
+    h->shmid = -1;
+    h->semid = -1;
+    /* Register the fork hook now, before the caller can fork with a lock. */
+    (void)svs_fork_generation();
+    h->pid = svs_getpid();
+    return h;
+}
+
+static void
+handle_fill(sysvshm_t *h, struct svs_header *hdr, int shmid, key_t key,
+            int rdonly)
+{
+    h->hdr = hdr;
+    h->buf = (unsigned char *)hdr + hdr->data_off;
+    h->size = (size_t)hdr->size;
+    h->shmid = shmid;
+    h->semid = (hdr->flags & SVS_HF_LOCK) ? hdr->semid : -1;
+    h->key = key;
+    h->rdonly = rdonly;
+    memcpy(h->name, hdr->name, hdr->name_len);
+    h->name[hdr->name_len] = '\0';
+}
+
+/* ---- create ---------------------------------------------------------------- */
+
+enum claim { CLAIM_WON, CLAIM_LOST, CLAIM_RETRY, CLAIM_NEXT, CLAIM_FAIL };
+
+/*
+ * We made the segment `shmid` at probe index i: write the header, check no
+ * other key holds the name, make the semaphore set, publish.  On anything but
+ * CLAIM_WON our segment is gone again.
+ */
+static enum claim
+claim(sysvshm_t *h, const char *bare, size_t len, unsigned i, int shmid,
+      size_t size, int flags, mode_t mode, long long deadline)
+{
+    key_t key = svs_probe_key(bare, len, i);
+    struct svs_header *hdr;
+    struct slot s;
+    unsigned j;
+    int semid = -1;
+    int saved;
+    enum claim result = CLAIM_FAIL;
+
+    svs_fault("create.after_shmget");
+    hdr = shmat(shmid, NULL, 0);
+    if (hdr == (void *)-1) {
+        saved = errno;
+        shmctl(shmid, IPC_RMID, NULL);
+        errno = saved;
+        return CLAIM_FAIL;
+    }
+    svs_fault("create.after_shmat");
+    /* Everything but the magic first: a reader that sees the magic sees a
+     * header it can check. */
+    hdr->version = SVS_FORMAT_VERSION;
+    hdr->size = (uint64_t)size;
+    hdr->data_off = SVS_DATA_OFF;
+    hdr->flags = (flags & SYSVSHM_NOLOCK) ? 0 : SVS_HF_LOCK;
+    hdr->semid = -1;
+    hdr->probe = i;
+    svs_fault("create.header_half");
+    hdr->name_len = (uint32_t)len;
+    memcpy(hdr->name, bare, len);
+    hdr->state = SVS_STATE_INIT;
+    svs_fence();
+    memcpy(hdr->magic, SVS_MAGIC, sizeof hdr->magic);
+    svs_fence();
+    svs_fault("create.after_header");
+
+    for (j = 0; j < SYSVSHM_PROBE_MAX; j++) {
+        key_t kj = svs_probe_key(bare, len, j);
+        int k;
+
+        if (j == i)
+            continue;
+        k = slot_examine(kj, bare, len, 0, 0, &s);
+        if (k < 0)
+            goto undo; /* EMFILE, ENOMEM: we cannot tell, so do not win */
+        if (k == SLOT_ZERO && slot_zero_fresh(&s)) {
+            /* Perhaps a racer that has not written its header: wait, then
+             * look again. */
+            enum settle st = slot_wait(kj, &s, deadline);
+
+            slot_release(&s);
+            if (st == SETTLED_READY) {
+                j--;
+                continue;
+            }
+            if (st == SETTLED_TIMEOUT) {
+                errno = EEXIST;
+                goto lose;
+            }
+            continue;
+        }
+        if (k != SLOT_MINE) {
+            slot_release(&s);
+            continue;
+        }
+        if (s.hdr->state == SVS_STATE_READY) {
+            slot_release(&s);
+            errno = EEXIST;
+            goto lose;
+        }
+        if (s.hdr->state == SVS_STATE_UNLINKING) {
+            slot_release(&s);
+            continue;
+        }
+        /* INIT: a racing creator.  The lower index wins; a dead one's
+         * half-made block is cleared away. */
+        if (slot_abandoned(&s)) {
+            slot_reclaim(kj, &s);
+            continue;
+        }
+        slot_release(&s);
+        if (j < i) {
+            result = CLAIM_LOST;
+            goto undo;
+        }
+    }
+
+    if (hdr->flags & SVS_HF_LOCK) {
+        hdr->semid = -2;
+        svs_fence();
+        svs_fault("create.before_sem");
+        semid = semget(key, SVS_NSEMS, IPC_CREAT | IPC_EXCL | (int)mode);
+        if (semid < 0) {
+            /* Someone else's set sits on this key: try the next key. */
+            if (errno == EEXIST)
+                result = CLAIM_NEXT;
+            goto undo;
+        }
+        hdr->semid = semid;
+        svs_fault("create.after_semget");
+        if (svs_sem_init(semid) < 0)
+            goto undo;
+    }
+    svs_fence();
+    svs_fault("create.before_ready");
+    hdr->state = SVS_STATE_READY;
+    svs_fence();
+    handle_fill(h, hdr, shmid, key, 0);
+    return CLAIM_WON;
+
+lose:
+    result = CLAIM_FAIL;
+undo:
+    saved = errno;
+    if (semid >= 0)
+        semctl(semid, 0, IPC_RMID);
+    shmdt((void *)hdr);
+    shmctl(shmid, IPC_RMID, NULL);
+    errno = saved;
+    return result;
+}
+
+static sysvshm_t *
+create_named(const char *name, size_t size, int flags, mode_t mode)
+{
+    const char *bare;
+    size_t len;
+    sysvshm_t *h;
+    long long deadline = svs_now_ms() + SVS_INIT_WAIT_MS;
+    unsigned i;
+    int retries = 0;
+
+    if (svs_name_check(name, &bare, &len) < 0)
+        return NULL;
+    h = handle_new();
+    if (h == NULL)
+        return NULL;
+
+restart:
+    for (i = 0; i < SYSVSHM_PROBE_MAX; i++) {
+        key_t key = svs_probe_key(bare, len, i);
+        struct slot s;
+        int shmid, k;
+
+        if (++retries > 1000) { /* a key that keeps changing hands */
+            errno = EAGAIN;
+            goto fail;
+        }
+        shmid = shmget(key, SVS_DATA_OFF + size, IPC_CREAT | IPC_EXCL | (int)mode);
+        if (shmid >= 0) {
+            switch (claim(h, bare, len, i, shmid, size, flags, mode, deadline)) {
+            case CLAIM_WON:
+                return h;
+            case CLAIM_NEXT:
+                continue;
+            case CLAIM_RETRY:
+                goto restart;
+            case CLAIM_LOST:
+                /* A racer at a lower key is ahead of us: it will finish
+                 * (EEXIST) or fail (then the name is free: try again). */
+                svs_sleep_us(1000);
+                if (svs_now_ms() >= deadline) {
+                    errno = EEXIST;
+                    goto fail;
+                }
+                goto restart;
+            case CLAIM_FAIL:
+                goto fail;
+            }
+        }
+        if (errno != EEXIST)
+            goto fail;
+        k = slot_examine(key, bare, len, 0, 0, &s);
+        if (k < 0)
+            goto fail;
+        switch (k) {
+        case SLOT_EMPTY: /* removed since our shmget: try it again */
+            i--;
+            continue;
+        case SLOT_MINE:
+            if (s.hdr->state == SVS_STATE_READY) {
+                slot_release(&s);
+                errno = EEXIST;
+                goto fail;
+            }
+            if (s.hdr->state == SVS_STATE_UNLINKING) {
+                /* A remover died half-way: finish its work. */
+                slot_reclaim(key, &s);
+                i--;
+                continue;
+            }
+            switch (slot_wait(key, &s, deadline)) {
+            case SETTLED_READY:
+                slot_release(&s);
+                errno = EEXIST;
+                goto fail;
+            case SETTLED_DEAD:
+                if (slot_abandoned(&s)) {
+                    slot_reclaim(key, &s);
+                    i--;
+                    continue;
+                }
+                slot_release(&s);
+                errno = EEXIST;
+                goto fail;
+            case SETTLED_GONE:
+                slot_release(&s);
+                i--;
+                continue;
+            case SETTLED_TIMEOUT:
+                slot_release(&s);
+                errno = EEXIST;
+                goto fail;
+            }
+            break;
+        case SLOT_ZERO:
+            if (slot_zero_abandoned(&s)) {
+                slot_reclaim(key, &s);
+                i--;
+                continue;
+            }
+            slot_release(&s);
+            continue;
+        default: /* another name's block, or not ours: next key */
+            continue;
+        }
+    }
+    errno = EADDRINUSE;
+fail:
+    {
+        int saved = errno;
+
+        free(h);
+        errno = saved;
+    }
+    return NULL;
+}
+
+sysvshm_t *
+sysvshm_create(const char *name, size_t size, int flags, mode_t mode)
+{
+    char gen[SYSVSHM_NAME_MAX + 1];
+    sysvshm_t *h;
+    int tries;
+
+    if ((flags & ~SYSVSHM_NOLOCK) != 0 || (mode & ~(mode_t)0777) != 0 ||
+        (mode & 0600) != 0600 || size == 0) {
+        errno = EINVAL;
+        return NULL;
+    }
+    /* shmget takes a size_t: the header must fit on top without wrapping. */
+    if (size > (size_t)-1 - SVS_DATA_OFF) {
+        errno = EINVAL;
+        return NULL;
+    }
+    if (name != NULL)
+        return create_named(name, size, flags, mode);
+    for (tries = 0; tries < 16; tries++) {
+        svs_name_generate(gen, sizeof gen);
+        h = create_named(gen, size, flags, mode);
+        if (h != NULL || errno != EEXIST)
+            return h;
+    }
+    return NULL;
+}
+
+/* ---- attach --------------------------------------------------------------------- */
+
+/* Find the name's READY block; on success s->hdr is mapped (rw if map_rw). */
+static int
+find_block(const char *bare, size_t len, int flags, int map_rw, struct slot *out,
+           key_t *keyp)
+{
+    long long deadline = svs_now_ms() + SVS_INIT_WAIT_MS;
+    int saw_bad = 0, saw_denied = 0, saw_busy = 0;
+    unsigned i;
+
+    for (i = 0; i < SYSVSHM_PROBE_MAX; i++) {
+        key_t key = svs_probe_key(bare, len, i);
+        int k = slot_examine(key, bare, len, flags, map_rw, out);
+
+        if (k < 0)
+            return -1;
+        if (k == SLOT_BAD)
+            saw_bad = 1;
+        if (k == SLOT_DENIED)
+            saw_denied = 1;
+        if (k == SLOT_ZERO)
+            slot_release(out);
+        if (k != SLOT_MINE)
+            continue;
+        if (out->hdr->state == SVS_STATE_INIT) {
+            enum settle st = slot_wait(key, out, deadline);
+
+            if (st == SETTLED_TIMEOUT)
+                saw_busy = 1;
+            if (st != SETTLED_READY) {
+                slot_release(out);
+                continue;
+            }
+        }
+        if (out->hdr->state != SVS_STATE_READY) {
+            slot_release(out);
+            continue;
+        }
+        /* The set the header names must be the one at the key, or the
+         * header lies (or the set was removed behind our back). */
+        if ((out->hdr->flags & SVS_HF_LOCK) && semget(key, 0, 0) != out->hdr->semid) {
+            slot_release(out);
+            saw_bad = 1;
+            continue;
+        }
+        *keyp = key;
+        return 0;
+    }
+    errno = saw_bad ? EPROTO : saw_busy ? EAGAIN : saw_denied ? EACCES : ENOENT;
+    return -1;
+}
+
+sysvshm_t *
+sysvshm_attach(const char *name, int flags)
+{
+    const char *bare;
+    size_t len;
+    sysvshm_t *h;
+    struct slot s;
+    key_t key;
+    int saved;
+
+    if ((flags & ~(SYSVSHM_RDONLY | SYSVSHM_ANYUSER)) != 0) {
+        errno = EINVAL;
+        return NULL;
+    }
+    if (svs_name_check(name, &bare, &len) < 0)
+        return NULL;
+    h = handle_new();
+    if (h == NULL)
+        return NULL;
+    if (find_block(bare, len, flags, !(flags & SYSVSHM_RDONLY), &s, &key) < 0) {
+        saved = errno;
+        free(h);
+        errno = saved;
+        return NULL;
+    }
+    handle_fill(h, s.hdr, s.shmid, key, (flags & SYSVSHM_RDONLY) != 0);
+    return h;
+}
+
+/* ---- accessors ------------------------------------------------------------------ */
+
+void *
+sysvshm_buf(const sysvshm_t *shm)
+{
+    return shm != NULL ? shm->buf : NULL;
+}
+
+size_t
+sysvshm_size(const sysvshm_t *shm)
+{
+    return shm != NULL ? shm->size : 0;
+}
+
+const char *
+sysvshm_name(const sysvshm_t *shm)
+{
+    return shm != NULL ? shm->name : NULL;
+}
+
+key_t
+sysvshm_key(const sysvshm_t *shm)
+{
+    return shm != NULL ? shm->key : (key_t)-1;
+}
+
+const char *
+sysvshm_version(void)
+{
+    return SYSVSHM_VERSION_STRING;
+}
+
+/* ---- close, unlink, remove ----------------------------------------------------- */
+
+int
+sysvshm_close(sysvshm_t *shm)
+{
+    int rc = 0;
+
+    if (shm == NULL) {
+        errno = EINVAL;
+        return -1;
+    }
+    if (shm->held && shm->held_gen == svs_fork_generation())
+        (void)sysvshm_unlock(shm);
+    if (shmdt((void *)shm->hdr) < 0)
+        rc = -1;
+    {
+        int saved = errno;
+
+        free(shm);
+        errno = saved;
+    }
+    return rc;
+}
+
+int
+sysvshm_unlink(sysvshm_t *shm)
+{
+    struct svs_header *rw;
+    int rc, saved;
+
+    if (shm == NULL) {
+        errno = EINVAL;
+        return -1;
+    }
+    /* By id, never by key: a newer block of the same name is not ours. */
+    if (shm->unlinked || shmget(shm->key, 0, 0) != shm->shmid) {
+        shm->unlinked = 1;
+        errno = ENOENT;
+        return -1;
+    }
+    rw = shm->hdr;
+    if (shm->rdonly) {
+        /* Mark it UNLINKING through a writable mapping if we may have one;
+         * otherwise remove it unmarked (segment first, so no crash can wedge
+         * the name). */
+        rw = shmat(shm->shmid, NULL, 0);
+        if (rw == (void *)-1)
+            rw = NULL;
+    }
+    rc = block_destroy(shm->key, shm->shmid, rw, shm->semid);
+    saved = errno;
+    if (rw != NULL && rw != shm->hdr)
+        shmdt((void *)rw);
+    if (rc == 0 || saved == ENOENT)
+        shm->unlinked = 1;
+    errno = saved;
+    return rc;
+}
+
+int
+sysvshm_remove_v2(const char *name, int flags)
+{
+    const char *bare;
+    size_t len;
+    struct slot s;
+    key_t key;
+    int rc, saved, semid;
+
+    if ((flags & ~SYSVSHM_ANYUSER) != 0) {
+        errno = EINVAL;
+        return -1;
+    }
+    if (svs_name_check(name, &bare, &len) < 0)
+        return -1;
+    if (find_block(bare, len, flags, 0, &s, &key) < 0)
+        return -1;
+    /* find_block mapped it read-only (a failed remove must change nothing);
+     * the UNLINKING mark needs a writable mapping. */
+    semid = (s.hdr->flags & SVS_HF_LOCK) ? s.hdr->semid : -1;
+    {
+        struct svs_header *rw = shmat(s.shmid, NULL, 0);
+
+        if (rw == (void *)-1)
+            rw = NULL;
+        rc = block_destroy(key, s.shmid, rw, semid);
+        saved = errno;
+        if (rw != NULL)
+            shmdt((void *)rw);
+    }
+    slot_release(&s);
+    errno = saved;
+    return rc;
+}
+
+int
+sysvshm_remove(const char *name)
+{
+    return sysvshm_remove_v2(name, 0);
+}

@@ -1,0 +1,127 @@
+/*
+ * svs_int.h - libsysvshm internals shared by the lib/ sources, the tool and the tests.
+ * Nothing here is part of the installed API; the shared library exports only
+ * the sysvshm_ names (libtool -export-symbols-regex).
+ */
+#ifndef SVS_INT_H
+#define SVS_INT_H
+
+/* The library is ISO C99 + POSIX/XSI: no _GNU_SOURCE, ever. */
+#ifndef _XOPEN_SOURCE
+#define _XOPEN_SOURCE 600
+#endif
+
+#include "config.h"
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <sys/ipc.h>
+#include <sys/shm.h>
+#include <sys/sem.h>
+
+#include "sysvshm.h"
+#include "compat.h"
+
+/*
+ * The block header, at offset 0 of every segment this library makes.
+ * All integers are in the host's byte order (a segment never leaves its
+ * host).  Documented for other languages in docs/format.md.
+ *
+ *   off  size  field
+ *     0     8  magic      "SYSVSHM\0"
+ *     8     4  version    SVS_FORMAT_VERSION
+ *    12     4  state      SVS_STATE_INIT, _READY or _UNLINKING
+ *    16     8  size       the user's size in bytes
+ *    24     4  data_off   offset of the user's bytes (multiple of 64)
+ *    28     4  flags      SVS_HF_LOCK: a semaphore set is paired
+ *    32     4  semid      the paired set's id, or -1
+ *    36     4  probe      index i of the key in the name's probe sequence
+ *    40     4  name_len   strlen(name)
+ *    44    20  reserved   zero
+ *    64     4  writer     pid of the process holding the writer lock, 0 if
+ *                         none; left non-zero by a writer that died holding it
+ *    68    60  reserved   zero (the writer mark has its cache line to itself)
+ *   128   256  name       NUL-terminated, NUL-padded
+ *   384        data
+ *
+ * Creation writes every field but magic, then magic and state INIT, then
+ * (after making and initialising the semaphore set) state READY.  Only a
+ * READY block is ever attached.  Unlink writes state UNLINKING before it
+ * removes anything, so that a remover that dies half-way leaves a block that
+ * nobody attaches and the next creator of the name finishes removing.
+ */
+#define SVS_MAGIC "SYSVSHM"     /* 8 bytes with its NUL */
+#define SVS_FORMAT_VERSION 1u
+#define SVS_STATE_INIT 0x494e4954u      /* "INIT" */
+#define SVS_STATE_READY 0x52454459u     /* "REDY" */
+#define SVS_STATE_UNLINKING 0x554e4c4bu /* "UNLK" */
+#define SVS_HF_LOCK 0x1u
+#define SVS_DATA_OFF 384u
+#define SVS_NAME_FIELD 256u
+
+struct svs_header {
+    char magic[8];
+    uint32_t version;
+    volatile uint32_t state;
+    uint64_t size;
+    uint32_t data_off;
+    uint32_t flags;
+    int32_t semid;
+    uint32_t probe;
+    uint32_t name_len;
+    uint8_t reserved1[20];
+    volatile int32_t writer;
+    uint8_t reserved2[60];
+    char name[SVS_NAME_FIELD];
+};
+
+/* The paired semaphore set, at the block's key.  All start at 0 and only the
+ * creator sets them, before the block is READY (the SysV start-up race). */
+#define SVS_SEM_W 0 /* 1 while a writer holds the lock */
+#define SVS_SEM_R 1 /* number of readers holding the lock */
+#define SVS_SEM_T 2 /* number of writers waiting: new readers hold back */
+#define SVS_NSEMS 3
+
+/* How long a block that a live process is still creating is waited for. */
+#define SVS_INIT_WAIT_MS 3000L
+
+struct sysvshm {
+    struct svs_header *hdr; /* the shmat address */
+    unsigned char *buf;     /* hdr + data_off */
+    size_t size;
+    int shmid;
+    int semid;              /* -1: SYSVSHM_NOLOCK */
+    key_t key;
+    int rdonly;
+    int unlinked;           /* this handle destroyed its block */
+    int held;               /* 0, SYSVSHM_WRITE or SYSVSHM_READ */
+    unsigned long held_gen; /* svs_fork_generation() when the lock was taken */
+    long pid;               /* this process (refreshed after fork) */
+    char name[SYSVSHM_NAME_MAX + 1];
+};
+
+/* ---- names and keys (name.c) ---- */
+/* Validates name; on success stores the bare name (no leading '/') in *bare
+ * and its length in *len.  Returns 0, or -1 with errno EINVAL/ENAMETOOLONG. */
+int svs_name_check(const char *name, const char **bare, size_t *len);
+uint32_t svs_fnv1a(const char *s, size_t len);
+key_t svs_probe_key(const char *bare, size_t len, unsigned i);
+/* Is key one of the probe keys of bare? Returns the index or -1. */
+int svs_probe_index(const char *bare, size_t len, key_t key);
+/* Fills out (SYSVSHM_NAME_MAX+1) with a fresh name of at most 32 bytes. */
+void svs_name_generate(char *out, size_t outlen);
+
+/* ---- segments and headers (segment.c) ---- */
+/* The one check of a header found in a segment of seg_size bytes at `key`.
+ * Returns SVS_HDR_FOREIGN (no magic: not ours), SVS_HDR_OK (well-formed,
+ * state READY/INIT/UNLINKING, name hashes to a probe key that is `key`), or
+ * SVS_HDR_BAD (our magic, but anything else is wrong).  Reads only the first
+ * `avail` bytes of hdr; never writes. */
+enum { SVS_HDR_FOREIGN = 0, SVS_HDR_OK = 1, SVS_HDR_BAD = 2 };
+int svs_header_check(const void *hdr, size_t avail, size_t seg_size, key_t key);
+
+/* ---- locking (lock.c) ---- */
+int svs_sem_init(int semid);
+
+#endif /* SVS_INT_H */
