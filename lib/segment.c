@@ -167,6 +167,20 @@ slot_examine(key_t key, const char *bare, size_t len, int flags, int map_rw,
     if (!user_ok(&s->ds, flags))
         return s->kind = SLOT_DENIED;
     addr = shmat(s->shmid, NULL, map_rw ? 0 : SHM_RDONLY);
+    if (addr == (void *)-1 && errno == EACCES && map_rw) {
+        /* We may not write it; find out whether it is ours before saying
+         * EACCES, as a read-only foreign segment must just be passed over. */
+        addr = shmat(s->shmid, NULL, SHM_RDONLY);
+        if (addr != (void *)-1) {
+            s->hdr = addr;
+            avail = seg_size(&s->ds) < sizeof *s->hdr ? seg_size(&s->ds) : sizeof *s->hdr;
+            r = svs_header_check(addr, avail, seg_size(&s->ds), key);
+            slot_release(s);
+            if (r == SVS_HDR_OK)
+                return s->kind = SLOT_DENIED;
+            return s->kind = (r == SVS_HDR_BAD) ? SLOT_BAD : SLOT_FOREIGN;
+        }
+    }
     if (addr == (void *)-1) {
         if (errno == EACCES)
             return s->kind = SLOT_DENIED;
@@ -329,10 +343,21 @@ block_destroy(key_t key, int shmid, struct svs_header *hdr_rw, int semid)
         errno = EPERM;
         return -1;
     }
-    if (hdr_rw != NULL) {
-        hdr_rw->state = SVS_STATE_UNLINKING;
-        svs_fence();
+    if (hdr_rw == NULL) {
+        /* No writable mapping for the mark: segment first, so that a crash
+         * in between leaves at worst a stray semaphore set (which a creator
+         * steps around) rather than a block without its set. */
+        if (shmctl(shmid, IPC_RMID, NULL) < 0) {
+            if (errno == EINVAL || errno == EIDRM)
+                errno = ENOENT;
+            return -1;
+        }
+        if (semid >= 0 && semget(key, 0, 0) == semid)
+            semctl(semid, 0, IPC_RMID);
+        return 0;
     }
+    hdr_rw->state = SVS_STATE_UNLINKING;
+    svs_fence();
     svs_fault("unlink.after_mark");
     if (semid >= 0 && semget(key, 0, 0) == semid)
         semctl(semid, 0, IPC_RMID);
@@ -809,8 +834,7 @@ sysvshm_unlink(sysvshm_t *shm)
     rw = shm->hdr;
     if (shm->rdonly) {
         /* Mark it UNLINKING through a writable mapping if we may have one;
-         * otherwise remove it unmarked (segment first, so no crash can wedge
-         * the name). */
+         * otherwise block_destroy removes it unmarked. */
         rw = shmat(shm->shmid, NULL, 0);
         if (rw == (void *)-1)
             rw = NULL;
