@@ -34,6 +34,22 @@ svs_fence(void)
 #endif
 }
 
+int
+svs_cas32(volatile uint32_t *p, uint32_t old, uint32_t new_value)
+{
+#if defined(SVS_USE_ATOMIC_FENCE)
+    return __atomic_compare_exchange_n(p, &old, new_value, 0, __ATOMIC_SEQ_CST,
+                                       __ATOMIC_SEQ_CST);
+#elif defined(SVS_USE_SYNC_SYNCHRONIZE)
+    return __sync_bool_compare_and_swap(p, old, new_value);
+#else
+    if (*p != old)
+        return 0;
+    *p = new_value;
+    return 1;
+#endif
+}
+
 long long
 svs_now_ms(void)
 {

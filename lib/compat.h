@@ -7,6 +7,7 @@
 #define SVS_COMPAT_H
 
 #include <errno.h>
+#include <stdint.h>
 #include <sys/types.h>
 #include <sys/ipc.h>
 #include <sys/sem.h>
@@ -40,6 +41,16 @@ union semun {
  * calls that separate the steps we order (shmget, semop, shmctl) are the
  * barrier, as they are on every kernel we know of. */
 void svs_fence(void);
+
+/* Set *p from `old` to `new` if it holds `old`; returns 1 if it did.  Atomic
+ * where the compiler offers it; the fallback is a plain compare and store,
+ * and callers must not rely on it alone (see block_destroy). */
+int svs_cas32(volatile uint32_t *p, uint32_t old, uint32_t new_value);
+#if defined(SVS_USE_ATOMIC_FENCE) || defined(SVS_USE_SYNC_SYNCHRONIZE)
+#define SVS_CAS_ATOMIC 1
+#else
+#define SVS_CAS_ATOMIC 0
+#endif
 
 /* Milliseconds on a clock that never goes back (gettimeofday if need be). */
 long long svs_now_ms(void);

@@ -34,7 +34,8 @@ typedef char svs_header_is_384_bytes[sizeof(struct svs_header) == SVS_DATA_OFF ?
 enum slot_kind {
     SLOT_EMPTY,   /* no segment at the key */
     SLOT_DENIED,  /* cannot read it, or another user's and no ANYUSER */
-    SLOT_ZERO,    /* no magic, header bytes all zero: maybe a creator mid-way */
+    SLOT_PARTIAL, /* no magic, but a prefix of what a creator of this name at
+                   * this key writes (all zero, say): a creator mid-way */
     SLOT_FOREIGN, /* not this library's */
     SLOT_OTHER,   /* this library's block of another name */
     SLOT_BAD,     /* our magic, but the header cannot be trusted */
@@ -46,6 +47,10 @@ struct slot {
     int shmid;
     struct shmid_ds ds;
     struct svs_header *hdr; /* mapped, or NULL */
+    /* The header as it was checked.  Only this copy is used after the check:
+     * whoever can write the segment can change the original under us. */
+    struct svs_header copy;
+    int bad_named; /* SLOT_BAD, and its name field holds exactly our name */
 };
 
 static size_t
@@ -81,10 +86,10 @@ svs_header_check(const void *p, size_t avail, size_t segsz, key_t key)
         return SVS_HDR_BAD;
     if (h.name_len == 0 || h.name_len > SYSVSHM_NAME_MAX)
         return SVS_HDR_BAD;
-    for (i = 0; i < h.name_len; i++)
-        if (h.name[i] == '\0' || h.name[i] == '/')
-            return SVS_HDR_BAD;
-    for (; i < sizeof h.name; i++)
+    if (memchr(h.name, '\0', h.name_len) != NULL ||
+        memchr(h.name, '/', h.name_len) != NULL)
+        return SVS_HDR_BAD;
+    for (i = h.name_len; i < sizeof h.name; i++)
         if (h.name[i] != '\0')
             return SVS_HDR_BAD;
     if (h.probe >= SYSVSHM_PROBE_MAX ||
@@ -112,16 +117,59 @@ user_ok(const struct shmid_ds *ds, int flags)
     return ds->shm_perm.cuid == me || ds->shm_perm.cuid == 0;
 }
 
+/* Copy the segment's header into s->copy and check the copy. */
 static int
-header_all_zero(const struct svs_header *hdr, size_t segsz)
+slot_check(struct slot *s, key_t key)
 {
-    const unsigned char *p = (const unsigned char *)hdr;
-    size_t n = segsz < sizeof *hdr ? segsz : sizeof *hdr;
-    size_t i;
+    size_t segsz = seg_size(&s->ds);
+    size_t n = segsz < sizeof s->copy ? segsz : sizeof s->copy;
 
-    for (i = 0; i < n; i++)
-        if (p[i] != 0)
+    memset(&s->copy, 0, sizeof s->copy);
+    memcpy(&s->copy, (const void *)s->hdr, n);
+    return svs_header_check(&s->copy, n, segsz, key);
+}
+
+static int
+zero_or(uint64_t v, uint64_t expected)
+{
+    return v == 0 || v == expected;
+}
+
+/* Could this magic-less header be what a creator of `bare` at probe index
+ * idx had written when it stopped?  Creation writes every field but the
+ * magic first, so each field is either still zero or what it would write.
+ * Anything else is another program's data, which we never touch. */
+static int
+header_partial(const struct slot *s, const char *bare, size_t len, unsigned idx)
+{
+    const struct svs_header *h = &s->copy;
+    size_t segsz = seg_size(&s->ds);
+    size_t k;
+
+    if (segsz <= SVS_DATA_OFF)
+        return 0; /* too small to ever be a block */
+    for (k = 0; k < sizeof h->magic; k++)
+        if (h->magic[k] != 0)
             return 0;
+    if (!zero_or(h->version, SVS_FORMAT_VERSION) ||
+        !zero_or(h->state, SVS_STATE_INIT) ||
+        !zero_or(h->size, (uint64_t)(segsz - SVS_DATA_OFF)) ||
+        !zero_or(h->data_off, SVS_DATA_OFF) || !zero_or(h->flags, SVS_HF_LOCK) ||
+        !(h->semid == 0 || h->semid == -1) || !zero_or(h->probe, idx) ||
+        !zero_or(h->name_len, len) || h->writer != 0)
+        return 0;
+    for (k = 0; k < sizeof h->reserved1; k++)
+        if (h->reserved1[k] != 0)
+            return 0;
+    for (k = 0; k < sizeof h->reserved2; k++)
+        if (h->reserved2[k] != 0)
+            return 0;
+    for (k = 0; k < sizeof h->name; k++) {
+        char want = k < len ? bare[k] : '\0';
+
+        if (h->name[k] != 0 && h->name[k] != want)
+            return 0;
+    }
     return 1;
 }
 
@@ -134,17 +182,17 @@ slot_release(struct slot *s)
 }
 
 /*
- * Look at the segment at key.  On SLOT_MINE (and SLOT_ZERO) the segment stays
+ * Look at the segment at key, the idx-th of the name's probe sequence.  On
+ * SLOT_MINE and SLOT_PARTIAL the segment stays
  * mapped in s->hdr, read-only unless map_rw; the caller releases it.
  * Returns the kind, or -1 with errno set for a failure that must not be
  * hidden (EMFILE, ENOMEM from shmat).
  */
 static int
-slot_examine(key_t key, const char *bare, size_t len, int flags, int map_rw,
-             struct slot *s)
+slot_examine(key_t key, unsigned idx, const char *bare, size_t len, int flags,
+             int map_rw, struct slot *s)
 {
     void *addr;
-    size_t avail;
     int r;
 
     memset(s, 0, sizeof *s);
@@ -173,8 +221,7 @@ slot_examine(key_t key, const char *bare, size_t len, int flags, int map_rw,
         addr = shmat(s->shmid, NULL, SHM_RDONLY);
         if (addr != (void *)-1) {
             s->hdr = addr;
-            avail = seg_size(&s->ds) < sizeof *s->hdr ? seg_size(&s->ds) : sizeof *s->hdr;
-            r = svs_header_check(addr, avail, seg_size(&s->ds), key);
+            r = slot_check(s, key);
             slot_release(s);
             if (r == SVS_HDR_OK)
                 return s->kind = SLOT_DENIED;
@@ -189,20 +236,22 @@ slot_examine(key_t key, const char *bare, size_t len, int flags, int map_rw,
         return -1;
     }
     s->hdr = addr;
-    avail = seg_size(&s->ds) < sizeof *s->hdr ? seg_size(&s->ds) : sizeof *s->hdr;
-    r = svs_header_check(addr, avail, seg_size(&s->ds), key);
+    r = slot_check(s, key);
     if (r == SVS_HDR_FOREIGN) {
-        s->kind = header_all_zero(s->hdr, seg_size(&s->ds)) ? SLOT_ZERO : SLOT_FOREIGN;
+        s->kind = header_partial(s, bare, len, idx) ? SLOT_PARTIAL : SLOT_FOREIGN;
     } else if (r == SVS_HDR_BAD) {
+        /* Damaged, or of a format version we do not know (a newer library's
+         * block?): if it bears our name, the name is taken. */
         s->kind = SLOT_BAD;
-    } else if (s->hdr->name_len == len && memcmp(s->hdr->name, bare, len) == 0) {
+        s->bad_named = memcmp(s->copy.name, bare, len) == 0 && s->copy.name[len] == '\0';
+    } else if (s->copy.name_len == len && memcmp(s->copy.name, bare, len) == 0) {
         s->kind = SLOT_MINE;
     } else {
         s->kind = SLOT_OTHER;
     }
-    if (s->kind != SLOT_MINE && s->kind != SLOT_ZERO)
+    if (s->kind != SLOT_MINE && s->kind != SLOT_PARTIAL)
         slot_release(s);
-    return s->kind;
+    return (int)s->kind;
 }
 
 /* Processes attached to the slot's segment besides us. */
@@ -235,19 +284,9 @@ slot_abandoned(const struct slot *s)
     return s->ds.shm_perm.cuid == geteuid();
 }
 
-/* A segment with no header: is it a creator that died before writing one?
- * Never attached by anyone but its dead creator, nobody attached now. */
-static int
-slot_zero_abandoned(const struct slot *s)
-{
-    if (!slot_abandoned(s))
-        return 0;
-    return s->ds.shm_atime == 0 || s->ds.shm_lpid == s->ds.shm_cpid;
-}
-
 /* A segment with no header yet, made a moment ago by a live process. */
 static int
-slot_zero_fresh(const struct slot *s)
+slot_partial_fresh(const struct slot *s)
 {
     time_t now = time(NULL);
 
@@ -289,7 +328,10 @@ slot_reclaim(key_t key, struct slot *s)
 {
     int semid = -1;
 
-    if (s->hdr != NULL && s->kind == SLOT_MINE && (s->hdr->flags & SVS_HF_LOCK))
+    /* Live values: the block is abandoned, so they no longer change; and
+     * remove_sem_of only ever removes the set at this very key. */
+    if (s->hdr != NULL && (s->kind == SLOT_MINE || s->kind == SLOT_PARTIAL) &&
+        (s->hdr->flags & SVS_HF_LOCK))
         semid = s->hdr->semid;
     if (semid != -1)
         remove_sem_of(key, s, semid);
@@ -311,7 +353,8 @@ slot_wait(key_t key, struct slot *s, long long deadline)
             return SETTLED_GONE;
         if (s->kind == SLOT_MINE && s->hdr->state != SVS_STATE_INIT)
             return SETTLED_READY;
-        if (s->kind == SLOT_ZERO && !header_all_zero(s->hdr, seg_size(&s->ds)))
+        if (s->kind == SLOT_PARTIAL &&
+            memcmp((const void *)s->hdr->magic, SVS_MAGIC, sizeof s->hdr->magic) == 0)
             return SETTLED_READY; /* it has a header now: look again */
         if (!svs_pid_alive((long)s->ds.shm_cpid))
             return SETTLED_DEAD;
@@ -356,11 +399,23 @@ block_destroy(key_t key, int shmid, struct svs_header *hdr_rw, int semid)
             semctl(semid, 0, IPC_RMID);
         return 0;
     }
-    hdr_rw->state = SVS_STATE_UNLINKING;
+    /* Of concurrent removers exactly one moves READY to UNLINKING; the rest
+     * are told the block is gone.  Without an atomic compare-and-swap, the
+     * removal of the semaphore set (which succeeds once) decides instead. */
+    if (!svs_cas32(&hdr_rw->state, SVS_STATE_READY, SVS_STATE_UNLINKING)) {
+        errno = ENOENT;
+        return -1;
+    }
     svs_fence();
     svs_fault("unlink.after_mark");
-    if (semid >= 0 && semget(key, 0, 0) == semid)
-        semctl(semid, 0, IPC_RMID);
+    if (semid >= 0) {
+        int gone = semget(key, 0, 0) != semid || semctl(semid, 0, IPC_RMID) < 0;
+
+        if (gone && !SVS_CAS_ATOMIC) {
+            errno = ENOENT;
+            return -1;
+        }
+    }
     svs_fault("unlink.after_sem");
     if (shmctl(shmid, IPC_RMID, NULL) < 0) {
         if (errno == EINVAL || errno == EIDRM)
@@ -385,19 +440,20 @@ handle_new(void)
     return h;
 }
 
+/* Fill a handle from the checked copy `c` of the header at hdr. */
 static void
-handle_fill(sysvshm_t *h, struct svs_header *hdr, int shmid, key_t key,
-            int rdonly)
+handle_fill(sysvshm_t *h, struct svs_header *hdr, const struct svs_header *c,
+            int shmid, key_t key, int rdonly)
 {
     h->hdr = hdr;
-    h->buf = (unsigned char *)hdr + hdr->data_off;
-    h->size = (size_t)hdr->size;
+    h->buf = (unsigned char *)hdr + c->data_off;
+    h->size = (size_t)c->size;
     h->shmid = shmid;
-    h->semid = (hdr->flags & SVS_HF_LOCK) ? hdr->semid : -1;
+    h->semid = (c->flags & SVS_HF_LOCK) ? c->semid : -1;
     h->key = key;
     h->rdonly = rdonly;
-    memcpy(h->name, hdr->name, hdr->name_len);
-    h->name[hdr->name_len] = '\0';
+    memcpy(h->name, c->name, c->name_len);
+    h->name[c->name_len] = '\0';
 }
 
 /* ---- create ---------------------------------------------------------------- */
@@ -453,24 +509,29 @@ claim(sysvshm_t *h, const char *bare, size_t len, unsigned i, int shmid,
 
         if (j == i)
             continue;
-        k = slot_examine(kj, bare, len, 0, 0, &s);
+        k = slot_examine(kj, j, bare, len, 0, 0, &s);
         if (k < 0)
             goto undo; /* EMFILE, ENOMEM: we cannot tell, so do not win */
-        if (k == SLOT_ZERO && slot_zero_fresh(&s)) {
-            /* Perhaps a racer that has not written its header: wait, then
-             * look again. */
+        if (k == SLOT_PARTIAL && j < i && slot_partial_fresh(&s)) {
+            /* Perhaps a racer at a lower key that has not written its
+             * header yet: if we did not wait, it could see us still INIT
+             * and win too.  (A racer at a higher key will see us and lose.)
+             * After the wait it is taken for what it looks like: not ours;
+             * a racer stalled that long finds us READY and loses. */
             enum settle st = slot_wait(kj, &s, deadline);
 
             slot_release(&s);
-            if (st == SETTLED_READY) {
-                j--;
-                continue;
-            }
-            if (st == SETTLED_TIMEOUT) {
-                errno = EEXIST;
-                goto lose;
-            }
+            if (st == SETTLED_READY)
+                j--; /* it has a header now: look again */
             continue;
+        }
+        if (k == SLOT_PARTIAL && slot_abandoned(&s)) {
+            slot_reclaim(kj, &s);
+            continue;
+        }
+        if (k == SLOT_BAD && s.bad_named) {
+            errno = EEXIST;
+            goto lose;
         }
         if (k != SLOT_MINE) {
             slot_release(&s);
@@ -482,7 +543,7 @@ claim(sysvshm_t *h, const char *bare, size_t len, unsigned i, int shmid,
             goto lose;
         }
         if (s.hdr->state == SVS_STATE_UNLINKING) {
-            slot_release(&s);
+            slot_reclaim(kj, &s); /* a remover died half-way: finish it */
             continue;
         }
         /* INIT: a racing creator.  The lower index wins; a dead one's
@@ -518,7 +579,12 @@ claim(sysvshm_t *h, const char *bare, size_t len, unsigned i, int shmid,
     svs_fault("create.before_ready");
     hdr->state = SVS_STATE_READY;
     svs_fence();
-    handle_fill(h, hdr, shmid, key, 0);
+    {
+        struct svs_header mine;
+
+        memcpy(&mine, (const void *)hdr, sizeof mine);
+        handle_fill(h, hdr, &mine, shmid, key, 0);
+    }
     return CLAIM_WON;
 
 lose:
@@ -583,7 +649,7 @@ restart:
         }
         if (errno != EEXIST)
             goto fail;
-        k = slot_examine(key, bare, len, 0, 0, &s);
+        k = slot_examine(key, i, bare, len, 0, 0, &s);
         if (k < 0)
             goto fail;
         switch (k) {
@@ -626,8 +692,14 @@ restart:
                 goto fail;
             }
             break;
-        case SLOT_ZERO:
-            if (slot_zero_abandoned(&s)) {
+        case SLOT_BAD:
+            if (s.bad_named) {
+                errno = EEXIST;
+                goto fail;
+            }
+            continue;
+        case SLOT_PARTIAL:
+            if (slot_abandoned(&s)) {
                 slot_reclaim(key, &s);
                 i--;
                 continue;
@@ -690,7 +762,7 @@ find_block(const char *bare, size_t len, int flags, int map_rw, struct slot *out
 
     for (i = 0; i < SYSVSHM_PROBE_MAX; i++) {
         key_t key = svs_probe_key(bare, len, i);
-        int k = slot_examine(key, bare, len, flags, map_rw, out);
+        int k = slot_examine(key, i, bare, len, flags, map_rw, out);
 
         if (k < 0)
             return -1;
@@ -698,7 +770,7 @@ find_block(const char *bare, size_t len, int flags, int map_rw, struct slot *out
             saw_bad = 1;
         if (k == SLOT_DENIED)
             saw_denied = 1;
-        if (k == SLOT_ZERO)
+        if (k == SLOT_PARTIAL)
             slot_release(out);
         if (k != SLOT_MINE)
             continue;
@@ -711,16 +783,26 @@ find_block(const char *bare, size_t len, int flags, int map_rw, struct slot *out
                 slot_release(out);
                 continue;
             }
+            /* Its creator has now written the semaphore id: check again. */
+            if (slot_check(out, key) != SVS_HDR_OK) {
+                slot_release(out);
+                saw_bad = 1;
+                continue;
+            }
         }
         if (out->hdr->state != SVS_STATE_READY) {
             slot_release(out);
             continue;
         }
         /* The set the header names must be the one at the key, or the
-         * header lies (or the set was removed behind our back). */
-        if ((out->hdr->flags & SVS_HF_LOCK) && semget(key, 0, 0) != out->hdr->semid) {
+         * header lies -- unless a remover took the set away just now. */
+        if ((out->copy.flags & SVS_HF_LOCK) && semget(key, 0, 0) != out->copy.semid) {
+            int removed = !slot_present(key, out) ||
+                          out->hdr->state != SVS_STATE_READY;
+
             slot_release(out);
-            saw_bad = 1;
+            if (!removed)
+                saw_bad = 1;
             continue;
         }
         *keyp = key;
@@ -755,7 +837,7 @@ sysvshm_attach(const char *name, int flags)
         errno = saved;
         return NULL;
     }
-    handle_fill(h, s.hdr, s.shmid, key, (flags & SYSVSHM_RDONLY) != 0);
+    handle_fill(h, s.hdr, &s.copy, s.shmid, key, (flags & SYSVSHM_RDONLY) != 0);
     return h;
 }
 
@@ -868,7 +950,7 @@ sysvshm_remove_v2(const char *name, int flags)
         return -1;
     /* find_block mapped it read-only (a failed remove must change nothing);
      * the UNLINKING mark needs a writable mapping. */
-    semid = (s.hdr->flags & SVS_HF_LOCK) ? s.hdr->semid : -1;
+    semid = (s.copy.flags & SVS_HF_LOCK) ? s.copy.semid : -1;
     {
         struct svs_header *rw = shmat(s.shmid, NULL, 0);
 

@@ -32,7 +32,8 @@
 #define SYSVSHM_H
 
 #include <stddef.h>    /* size_t */
-#include <sys/types.h> /* key_t, mode_t */
+#include <sys/types.h> /* mode_t */
+#include <sys/ipc.h>   /* key_t (XSI: <sys/types.h> alone may not have it) */
 
 #define SYSVSHM_VERSION_MAJOR 0
 #define SYSVSHM_VERSION_MINOR 1
@@ -92,8 +93,10 @@ typedef struct sysvshm sysvshm_t;
  *                 blocks or by segments that are not this library's.
  *   ENOSPC        the system's limit on segments (SHMMNI) or semaphore sets
  *                 (SEMMNI) or semaphores (SEMMNS) is reached.
- *   ENOMEM        not enough memory, or the system-wide total (SHMALL).
+ *   ENOMEM        not enough memory, or the system-wide total (SHMALL; Linux
+ *                 reports that one as ENOSPC).
  *   EMFILE        this process has too many segments attached (SHMSEG).
+ *   EAGAIN        the name's keys kept changing hands (1000 tries).
  *   EACCES, EPERM as reported by shmget, shmat or semget.
  * A failure leaves nothing behind: no segment, no semaphore set.
  */
@@ -172,8 +175,10 @@ SYSVSHM_API int sysvshm_unlink(sysvshm_t *shm);
  * Destroy the block that holds `name` now, as sysvshm_unlink does, without
  * attaching it for the caller.  Same as sysvshm_remove_v2(name, 0).
  * Returns 0, or -1 with errno EINVAL, ENAMETOOLONG (bad name), ENOENT (no
- * such block), EACCES (made by another user: see SYSVSHM_ANYUSER), EPROTO
- * (damaged header: nothing is removed), EPERM (not allowed to remove it).
+ * such block, or another remover got there first), EACCES (made by another
+ * user: see SYSVSHM_ANYUSER), EPROTO (damaged header: nothing is removed),
+ * EPERM (not allowed to remove it), EAGAIN (still being created by a live
+ * process), EMFILE or ENOMEM (as reported by shmat).
  */
 SYSVSHM_API int sysvshm_remove(const char *name);
 
