@@ -12,7 +12,9 @@
  *
  * Copyright (c) 2026 The libsysvshm authors.  BSD-2-Clause, see LICENSE.
  */
+#ifndef _XOPEN_SOURCE
 #define _XOPEN_SOURCE 600
+#endif
 
 #include <errno.h>
 #include <stdio.h>
