@@ -1,0 +1,141 @@
+## tests/robust.mk: robustness tests (issue 3), included by the top Makefile.am.
+##
+##   tests/robust/r_*     Criterion programs (TAP through the TAP driver):
+##                        crashes at every fault point (needs
+##                        --enable-fault-injection), hostile segments, other
+##                        users, limits, large blocks, locks under pressure.
+##   tests/robust/r_limits_ns  lowers IPC limits inside `unshare --ipc' (root).
+##   tests/robust/r_fuzz_replay  the header fuzz target over seeds and
+##                        mutations, with any compiler (always in `make check').
+##   tests/stress/stress  N processes, D seconds of random operations and
+##                        kill -9; prints TAP.  `make check' runs it ~3 s,
+##                        `make stress STRESS_SECONDS=N [STRESS_PROCS=P]' longer.
+##   tests/fuzz/fuzz_header  libFuzzer target (./configure --enable-fuzz,
+##                        needs clang); `make fuzz-short' runs it ~20 s.
+##   make check-valgrind  the Criterion programs under valgrind memcheck.
+
+## ---- Always: stress and the fuzz replay (no Criterion needed) ---------------
+check_PROGRAMS += tests/stress/stress tests/robust/r_fuzz_replay
+TESTS += tests/stress/stress tests/robust/r_fuzz_replay
+
+tests_stress_stress_SOURCES = tests/stress/stress.c
+tests_stress_stress_LDADD = lib/libsysvshm.la
+
+tests_robust_r_fuzz_replay_SOURCES = tests/fuzz/replay.c tests/fuzz/fuzz_header.c \
+	tests/fuzz/fuzz_header.h
+tests_robust_r_fuzz_replay_LDADD = lib/libsysvshm_core.la
+
+STRESS_SECONDS = 60
+STRESS_PROCS = 8
+stress: tests/stress/stress$(EXEEXT)
+	./tests/stress/stress -d $(STRESS_SECONDS) -n $(STRESS_PROCS)
+
+## ---- Criterion programs ---------------------------------------------------------
+if HAVE_CRITERION
+robust_common = tests/robust/rutil.c tests/robust/rutil.h \
+	tests/testutil.c tests/testutil.h
+robust_cflags = $(AM_CFLAGS) $(CRITERION_CFLAGS)
+robust_ldadd = lib/libsysvshm_core.la $(CRITERION_LIBS)
+
+robust_criterion = \
+	tests/robust/r_hostile \
+	tests/robust/r_users \
+	tests/robust/r_large \
+	tests/robust/r_lockpress \
+	tests/robust/r_limits
+if FAULT_INJECTION
+robust_criterion += tests/robust/r_crash
+endif
+check_PROGRAMS += $(robust_criterion) tests/robust/r_limits_ns
+TESTS += $(robust_criterion)
+
+tests_robust_r_crash_SOURCES = tests/robust/r_crash.c $(robust_common)
+tests_robust_r_crash_CFLAGS = $(robust_cflags)
+tests_robust_r_crash_LDADD = $(robust_ldadd)
+
+tests_robust_r_hostile_SOURCES = tests/robust/r_hostile.c $(robust_common)
+tests_robust_r_hostile_CFLAGS = $(robust_cflags)
+tests_robust_r_hostile_LDADD = $(robust_ldadd)
+
+tests_robust_r_users_SOURCES = tests/robust/r_users.c $(robust_common)
+tests_robust_r_users_CFLAGS = $(robust_cflags)
+tests_robust_r_users_LDADD = $(robust_ldadd)
+
+tests_robust_r_large_SOURCES = tests/robust/r_large.c $(robust_common)
+tests_robust_r_large_CFLAGS = $(robust_cflags)
+tests_robust_r_large_LDADD = $(robust_ldadd)
+
+tests_robust_r_lockpress_SOURCES = tests/robust/r_lockpress.c $(robust_common)
+tests_robust_r_lockpress_CFLAGS = $(robust_cflags)
+tests_robust_r_lockpress_LDADD = $(robust_ldadd)
+
+## r_limits runs r_limits_ns inside a fresh IPC namespace (or skips).
+tests_robust_r_limits_SOURCES = tests/robust/r_limits.c $(robust_common)
+tests_robust_r_limits_CFLAGS = $(robust_cflags) -DSVS_UNSHARE='"$(UNSHARE)"'
+tests_robust_r_limits_LDADD = $(robust_ldadd)
+tests_robust_r_limits_ns_SOURCES = tests/robust/r_limits_ns.c
+tests_robust_r_limits_ns_LDADD = lib/libsysvshm_core.la
+
+## Memcheck over every Criterion program.  Criterion runs each test in a
+## child it starts by re-executing the program, hence --trace-children; one
+## job at a time keeps the timing tests honest.  Each process writes its own
+## log; any memcheck error in any of them (an invalid access, a use of
+## uninitialised memory, a bad free) fails the target.  Leaks are listed but
+## do not fail it: test children _exit() with handles open by design, and
+## the sanitizer build's LeakSanitizer checks leaks properly.
+VALGRIND_FLAGS = --tool=memcheck --trace-children=yes --error-exitcode=42 \
+	--leak-check=full --show-leak-kinds=definite --errors-for-leak-kinds=none
+check-valgrind: $(check_PROGRAMS)
+	@if test -z "$(VALGRIND)"; then \
+	  echo "check-valgrind: valgrind not found (install it and re-run configure)"; exit 1; fi
+	@rm -rf tests/valgrind-logs; $(MKDIR_P) tests/valgrind-logs; \
+	fail=0; \
+	for t in $(tests_criterion) $(robust_criterion); do \
+	  b=`echo $$t | sed 's|/|_|g'`; \
+	  echo "== valgrind $$t"; \
+	  CRITERION_OUTPUTS=; SVS_VALGRIND=1; export SVS_VALGRIND; \
+	  $(VALGRIND) $(VALGRIND_FLAGS) --log-file=tests/valgrind-logs/$$b.%p.log \
+	    ./$$t --jobs 1 --timeout 300 >tests/valgrind-logs/$$b.out 2>&1 \
+	    || { echo "FAIL: $$t (see tests/valgrind-logs/$$b.out)"; fail=1; }; \
+	  tail -1 tests/valgrind-logs/$$b.out; \
+	done; \
+	bad=`grep -l 'ERROR SUMMARY: [1-9]' tests/valgrind-logs/*.log 2>/dev/null`; \
+	if test -n "$$bad"; then echo "memcheck errors in:"; echo "$$bad"; fail=1; fi; \
+	leaks=`grep -l 'definitely lost: [1-9]' tests/valgrind-logs/*.log 2>/dev/null | wc -l`; \
+	echo "check-valgrind: $$leaks process(es) ended with memory definitely lost (see the logs)"; \
+	if test $$fail = 0; then echo "check-valgrind: no memcheck errors"; fi; \
+	exit $$fail
+else
+check-valgrind:
+	@echo "check-valgrind: Criterion not found, no tests to run"
+endif
+
+## ---- libFuzzer (./configure --enable-fuzz; clang) -------------------------------
+## Built by hand with $(CLANG): automake has one C compiler per makefile.  The
+## library sources are compiled into the fuzzer so that they are instrumented.
+FUZZ_SECONDS = 20
+fuzz_lib_sources = $(top_srcdir)/lib/compat.c $(top_srcdir)/lib/name.c \
+	$(top_srcdir)/lib/segment.c $(top_srcdir)/lib/lock.c
+CLEANFILES += tests/fuzz/fuzz_header$(EXEEXT)
+clean-local: clean-robust
+clean-robust:
+	rm -rf tests/fuzz/corpus tests/fuzz/crashes tests/valgrind-logs
+if FUZZ
+FUZZ_CFLAGS = -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+tests/fuzz/fuzz_header$(EXEEXT): $(srcdir)/tests/fuzz/fuzz_header.c \
+		$(srcdir)/tests/fuzz/fuzz_header.h $(fuzz_lib_sources) config.h
+	@$(MKDIR_P) tests/fuzz
+	$(CLANG) $(FUZZ_CFLAGS) $(DEFS) $(DEFAULT_INCLUDES) $(AM_CPPFLAGS) $(CPPFLAGS) \
+	  -o $@ $(srcdir)/tests/fuzz/fuzz_header.c $(fuzz_lib_sources) $(LIBS)
+
+fuzz-short: tests/fuzz/fuzz_header$(EXEEXT) tests/robust/r_fuzz_replay$(EXEEXT)
+	@rm -rf tests/fuzz/corpus; $(MKDIR_P) tests/fuzz/corpus tests/fuzz/crashes
+	./tests/robust/r_fuzz_replay --write-seeds tests/fuzz/corpus
+	./tests/fuzz/fuzz_header -max_total_time=$(FUZZ_SECONDS) -max_len=1024 \
+	  -artifact_prefix=tests/fuzz/crashes/ -print_final_stats=1 tests/fuzz/corpus
+else
+fuzz-short:
+	@echo "fuzz-short: configure with --enable-fuzz (needs clang with libFuzzer)"; exit 1
+endif
+
+.PHONY: stress check-valgrind fuzz-short clean-robust

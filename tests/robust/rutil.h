@@ -1,0 +1,78 @@
+/*
+ * rutil.h - helpers for the robustness tests (issue 3), on top of testutil.h.
+ *
+ * Headers are forged here from the documented layout (docs/format.md), by
+ * byte offset, not with the library's struct: a test that reused the
+ * library's own definition could not notice the two drifting apart.
+ */
+#ifndef SVS_RUTIL_H
+#define SVS_RUTIL_H
+
+#include "../testutil.h"
+
+/* Offsets and values of docs/format.md, format version 1. */
+#define R_OFF_MAGIC 0
+#define R_OFF_VERSION 8
+#define R_OFF_STATE 12
+#define R_OFF_SIZE 16
+#define R_OFF_DATA_OFF 24
+#define R_OFF_FLAGS 28
+#define R_OFF_SEMID 32
+#define R_OFF_PROBE 36
+#define R_OFF_NAME_LEN 40
+#define R_OFF_WRITER 64
+#define R_OFF_NAME 128
+#define R_HDR 384u
+#define R_STATE_INIT 0x494e4954u
+#define R_STATE_READY 0x52454459u
+#define R_STATE_UNLINKING 0x554e4c4bu
+
+/* Fill hdr (R_HDR bytes) with a well-formed header for `name` (no leading
+ * '/'), as a creator at probe index `probe` writes it. */
+void r_hdr_build(unsigned char *hdr, const char *name, uint64_t size,
+                 uint32_t state, uint32_t probe, uint32_t flags, int32_t semid);
+void r_put32(unsigned char *hdr, size_t off, uint32_t v);
+void r_put64(unsigned char *hdr, size_t off, uint64_t v);
+uint32_t r_get32(const unsigned char *hdr, size_t off);
+
+/* A raw segment of segsz bytes at key whose first n bytes are `bytes` (the
+ * rest zero), made with IPC_CREAT|IPC_EXCL and `mode`, registered for
+ * cleanup.  Fails the test if it cannot be made. */
+int r_raw_segment(key_t key, size_t segsz, const void *bytes, size_t n, int mode);
+
+/* A copy of the whole segment (malloc'ed, *len set), NULL on failure. */
+unsigned char *r_snapshot(int shmid, size_t *len);
+/* The segment still lives at key with this id, and its bytes equal snap. */
+int r_unchanged(key_t key, int shmid, const unsigned char *snap, size_t len);
+
+/* Number of segments / semaphore sets at the name's eight probe keys. */
+int r_count_shm(const char *name);
+int r_count_sem(const char *name);
+/* Describe what sits at the name's probe keys, for a failure message. */
+const char *r_describe(const char *name);
+
+/* Track a name whose probe keys must be swept at the end of the test:
+ * r_cleanup removes *every* segment and semaphore set at them (names are
+ * unique to the run, so nothing there is anybody else's).  For tests that
+ * make half-made blocks the library itself may not be able to remove. */
+void r_track(const char *name);
+/* A fresh name (tu_name) that is also tracked. */
+const char *r_name(const char *tag);
+void r_cleanup(void);
+
+/* 1 when the test runs as root, else 0 after printing why it is skipped. */
+int r_root(const char *what);
+
+/* Built with AddressSanitizer?  (Address-space limits do not mix with it.) */
+#if defined(__SANITIZE_ADDRESS__)
+#define R_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define R_ASAN 1
+#endif
+#endif
+#ifndef R_ASAN
+#define R_ASAN 0
+#endif
+
+#endif /* SVS_RUTIL_H */
