@@ -1,0 +1,236 @@
+#!/bin/sh
+# tool-blocks.sh - sysvshm create, ls (table and --json), stat, rm, and their
+# errors: a missing block, an existing one, another user's, a damaged header,
+# a foreign segment on the key, a block destroyed while attached, and (in a
+# private IPC namespace, as root) the system limits behind ENOSPC and EINVAL.
+srcdir=${srcdir:-.}
+. "$srcdir/tests/tool-lib.sh"
+
+user=$(id -un 2>/dev/null || id -u)
+
+# ---- create and ls ------------------------------------------------------------
+name a; a=$n
+name b; b=$n
+name c; c=$n
+expect 0 "create 4k" "$tool" create "$a" 4k
+expect 0 "create 1M with mode 0640" "$tool" create "$b" 1M -m 0640
+expect 0 "create --nolock" "$tool" create "/$c" 100 --nolock
+expect 1 "create an existing name" "$tool" create "$a" 1k
+contains "$tmp/err" "\"$a\": File exists" "create: the error names the block and the cause"
+one_line_error "create an existing name"
+
+expect 0 "ls" "$tool" ls
+head -n 1 "$tmp/out" | tr -s ' ' >"$tmp/head"
+if [ "$(cat "$tmp/head")" = "NAME KEY SHMID SIZE MODE OWNER NATTCH CPID LOCK STATE CREATED" ]; then
+    ok "ls has a header line"
+else
+    not_ok "ls header: $(cat "$tmp/head")"
+fi
+r=$(row "$a")
+if [ -n "$r" ]; then ok "ls lists $a"; else not_ok "ls does not list $a"; fi
+[ "$(field 2 "$r")" = "$("$tool" key "$a")" ] && ok "ls: KEY is the name's key" ||
+    not_ok "ls: KEY $(field 2 "$r")"
+shmid=$(field 3 "$r")
+ipcs -m | awk -v k="$(field 2 "$r")" -v id="$shmid" '$1 == k && $2 == id { f = 1 } END { exit !f }' &&
+    ok "ls: KEY and SHMID are what ipcs shows" || not_ok "ls: $shmid not in ipcs -m"
+[ "$(field 4 "$r")" = 4096 ] && ok "ls: SIZE 4k is 4096" || not_ok "ls: SIZE $(field 4 "$r")"
+[ "$(field 5 "$r")" = 0600 ] && ok "ls: MODE 0600 by default" || not_ok "ls: MODE $(field 5 "$r")"
+[ "$(field 6 "$r")" = "$user" ] && ok "ls: OWNER is us" || not_ok "ls: OWNER $(field 6 "$r")"
+[ "$(field 7 "$r")" = 0 ] && ok "ls: nobody attached" || not_ok "ls: NATTCH $(field 7 "$r")"
+case $(field 8 "$r") in
+*"(dead)") ok "ls: the creating process (sysvshm create) is dead" ;;
+*) not_ok "ls: CPID $(field 8 "$r")" ;;
+esac
+[ "$(field 9 "$r")" = free ] && ok "ls: LOCK free" || not_ok "ls: LOCK $(field 9 "$r")"
+[ "$(field 10 "$r")" = ready ] && ok "ls: STATE ready" || not_ok "ls: STATE $(field 10 "$r")"
+case $(field 11 "$r") in
+[12][0-9][0-9][0-9]-[01][0-9]-[0-3][0-9]) ok "ls: CREATED is a date" ;;
+*) not_ok "ls: CREATED $(field 11 "$r")" ;;
+esac
+r=$(row "$b")
+[ "$(field 4 "$r")" = 1048576 ] && ok "ls: SIZE 1M is 1048576" || not_ok "ls: SIZE $(field 4 "$r")"
+[ "$(field 5 "$r")" = 0640 ] && ok "ls: MODE 0640" || not_ok "ls: MODE $(field 5 "$r")"
+r=$(row "$c")
+[ -n "$r" ] && ok "a leading / is not part of the name" || not_ok "ls does not list $c"
+[ "$(field 9 "$r")" = none ] && ok "ls: LOCK none for --nolock" || not_ok "ls: LOCK $(field 9 "$r")"
+
+expect 0 "ls -a" "$tool" ls -a
+[ -n "$(row "$a")" ] && ok "ls -a lists our blocks too" || not_ok "ls -a misses $a"
+
+# ---- ls --json ----------------------------------------------------------------
+expect 0 "ls --json" "$tool" ls --json
+cp "$tmp/out" "$tmp/ls.json"
+if have_python; then
+    json_check "$tmp/ls.json" <<EOF
+$a|b["size"]|4096
+$a|b["key"]|$("$tool" key "$a")
+$a|b["shmid"]|$shmid
+$a|b["mode"]|0600
+$a|b["owner"]|$user
+$a|b["nattch"]|0
+$a|b["cpid_alive"]|False
+$a|b["state"]|ready
+$a|b["foreign"]|False
+$a|b["probe"]|0
+$a|b["lock"]["state"]|free
+$a|type(b["lock"]["semid"]).__name__|int
+$a|b["lock"]["writer"]|None
+$a|type(b["ctime"]).__name__ + " " + b["created"][-1]|int Z
+$b|b["size"]|1048576
+$b|b["mode"]|0640
+$c|b["lock"]["state"]|none
+$c|b["lock"]["semid"]|None
+EOF
+else
+    contains "$tmp/ls.json" "\"name\": \"$a\"" "ls --json names the block (no python3: grep)"
+    contains "$tmp/ls.json" "\"size\": 4096" "ls --json has the size"
+    head -c 1 "$tmp/ls.json" | grep '\[' >/dev/null && ok "ls --json is an array" ||
+        not_ok "ls --json does not start with ["
+fi
+
+# ---- stat -------------------------------------------------------------------------
+expect 0 "stat" "$tool" stat "$a"
+contains "$tmp/out" "name:        $a" "stat: name"
+contains "$tmp/out" "state:       ready" "stat: state"
+contains "$tmp/out" "shmid:       $shmid" "stat: shmid"
+contains "$tmp/out" "size:        4096 bytes" "stat: size"
+contains "$tmp/out" "semaphores:  semid" "stat: the semaphore set"
+contains "$tmp/out" "lock:        free" "stat: lock"
+expect 0 "stat --json" "$tool" stat --json "$a"
+if have_python; then
+    echo "$a|b['shmid']|$shmid" | json_check "$tmp/out"
+fi
+expect 0 "stat of a --nolock block" "$tool" stat "$c"
+contains "$tmp/out" "made with --nolock" "stat: no semaphore set"
+
+# ---- names with odd bytes: escaped in the table, valid JSON -------------------------
+weird="$base-we ird\\$(printf '\001\377')é"
+extra_cleanup() { "$tool" rm -f "$weird" 2>/dev/null; }
+expect 0 "create a name with a blank, a backslash, a control byte, bad UTF-8" "$tool" create "$weird" 8
+expect 0 "ls" "$tool" ls
+contains "$tmp/out" "$base-we\x20ird\\\\\x01\xffé " "ls escapes the odd bytes and keeps UTF-8"
+expect 0 "ls --json" "$tool" ls --json
+if have_python; then
+    python3 -c '
+import json, sys
+names = [b["name"] for b in json.load(open(sys.argv[1])) if b["name"]]
+sys.exit(0 if (sys.argv[2] + "-we ird\\\x01\xff\u00e9") in names else 1)' "$tmp/out" "$base" &&
+        ok "ls --json gives the name (bad UTF-8 as \\u00HH)" || not_ok "ls --json: odd name"
+else
+    contains "$tmp/out" '-we ird\\\u0001\u00ffé"' "ls --json escapes the name"
+fi
+expect 0 "stat of the odd name" "$tool" stat "$weird"
+expect 0 "rm of the odd name" "$tool" rm "$weird"
+
+# ---- missing blocks: exit 1, one line naming the block ------------------------------
+name gone; g=$n
+for c2 in stat rm cat write; do
+    expect 1 "$c2 of a missing block" "$tool" "$c2" "$g" </dev/null
+    contains "$tmp/err" "block \"$g\": No such file or directory" "$c2: names the block and the cause"
+    one_line_error "$c2 of a missing block"
+done
+expect 1 "lock of a missing block" "$tool" lock "$g" true
+one_line_error "lock of a missing block"
+expect 0 "rm -f of a missing block" "$tool" rm -f "$g"
+
+# ---- rm ------------------------------------------------------------------------------
+expect 0 "rm two blocks" "$tool" rm "$a" "$b"
+expect 0 "ls after rm" "$tool" ls
+[ -z "$(row "$a")$(row "$b")" ] && ok "rm removed them" || not_ok "ls still lists them"
+shm_exists "$shmid" && not_ok "segment $shmid still exists" || ok "rm removed the segment"
+expect 1 "rm again" "$tool" rm "$a"
+expect 1 "rm of a missing and a present block" "$tool" rm "$g" "$c"
+expect 1 "stat after rm" "$tool" stat "$c"
+
+# ---- a block destroyed while a process is attached ----------------------------------
+name held; h=$n
+"$tool" create "$h" 1k
+"$tool" lock "$h" -- sh -c "echo > '$tmp/started'; exec sleep 3" &
+lockpid=$!
+pids="$pids $lockpid"
+wait_for 5 test -f "$tmp/started"
+hid=$("$tool" ls | awk -v n="$h" '$1 == n { print $3 }')
+expect 0 "rm while attached" "$tool" rm "$h"
+expect 0 "ls" "$tool" ls
+r=$(awk -v id="$hid" '$3 == id' "$tmp/out" | tr -s ' ')
+[ "$(field 10 "$r")" = removed ] && ok "ls shows the destroyed block as removed" ||
+    not_ok "ls: destroyed block: $r"
+[ "$(field 2 "$r")" = 0x00000000 ] && ok "its key is IPC_PRIVATE now" || not_ok "key $(field 2 "$r")"
+kill "$lockpid" 2>/dev/null
+wait "$lockpid" 2>/dev/null
+
+# ---- damaged header, foreign segment on the key -----------------------------------
+name dmg; d=$n
+mkhalf "$d" damaged
+expect 0 "ls" "$tool" ls
+r=$(row "$d")
+[ "$(field 10 "$r")" = damaged ] && ok "ls shows a damaged header" || not_ok "ls: damaged: $r"
+expect 1 "cat of a damaged block" "$tool" cat "$d"
+contains "$tmp/err" "ipcrm -m $h_shmid" "the hint says how to remove it"
+one_line_error "cat of a damaged block"
+expect 1 "rm refuses a damaged block" "$tool" rm "$d"
+shm_exists "$h_shmid" && ok "the damaged segment is left alone" || not_ok "damaged segment removed"
+
+name fgn; f=$n
+mkhalf "$f" foreign
+fid=$h_shmid
+expect 0 "ls" "$tool" ls
+awk -v id="$fid" '$3 == id' "$tmp/out" | grep . >/dev/null &&
+    not_ok "ls lists a foreign segment" || ok "ls leaves out a foreign segment"
+expect 0 "ls -a" "$tool" ls -a
+r=$(awk -v id="$fid" '$3 == id' "$tmp/out" | tr -s ' ')
+[ "$(field 10 "$r")" = foreign ] && ok "ls -a marks it foreign" || not_ok "ls -a: $r"
+[ "$(field 1 "$r")" = - ] && ok "a foreign segment has no name" || not_ok "name $(field 1 "$r")"
+expect 0 "create over a foreign segment" "$tool" create "$f" 64
+expect 0 "stat" "$tool" stat "$f"
+contains "$tmp/out" "(probe 1;" "the block moved to the second key"
+expect 0 "rm" "$tool" rm "$f"
+shm_exists "$fid" && ok "rm left the foreign segment alone" || not_ok "rm removed a foreign segment"
+
+# ---- another user's block (root only) ------------------------------------------------
+if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null 2>&1 &&
+    setpriv --reuid=65534 --regid=65534 --clear-groups true 2>/dev/null; then
+    as_nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups "$@"; }
+    name other; o=$n
+    expect 0 "create as another user" as_nobody "$tool" create "$o" 1k -m 0666
+    expect 1 "cat of another user's block" "$tool" cat "$o"
+    contains "$tmp/err" "--any-user" "the hint names --any-user"
+    one_line_error "another user's block"
+    expect 0 "cat --any-user" "$tool" cat --any-user "$o"
+    expect 1 "rm of another user's block" "$tool" rm "$o"
+    expect 0 "rm --any-user" "$tool" rm --any-user "$o"
+    name mine; m=$n
+    "$tool" create "$m" 1k
+    expect 1 "another user may not read a 0600 block" as_nobody "$tool" cat "$m"
+    contains "$tmp/err" "Permission denied" "cat says Permission denied"
+    expect 1 "stat of an unreadable block" as_nobody "$tool" stat "$m"
+    contains "$tmp/err" "Permission denied" "stat says Permission denied"
+    expect 0 "ls -a as another user" as_nobody "$tool" ls -a
+    "$tool" rm "$m"
+else
+    echo "# skipped: another user's blocks (needs root and setpriv)"
+fi
+
+# ---- limits, in a private IPC namespace (root only) -----------------------------------
+if [ "$(id -u)" = 0 ] && command -v unshare >/dev/null 2>&1 && unshare -i true 2>/dev/null; then
+    abs=$(cd "$(dirname "$tool")" && pwd)/$(basename "$tool")
+    limits() {
+        unshare -i sh -c "$1 && exec '$abs' create limit $2"
+    }
+    expect 1 "size above SHMMAX" limits 'echo 100000 >/proc/sys/kernel/shmmax' 1M
+    contains "$tmp/err" "SHMMAX" "EINVAL: the hint names SHMMAX"
+    contains "$tmp/err" "/proc/sys/kernel/shmmax" "EINVAL: the hint says where to look"
+    one_line_error "size above SHMMAX"
+    expect 1 "SHMMNI reached" limits 'echo 0 >/proc/sys/kernel/shmmni' 1k
+    contains "$tmp/err" "not disk space" "ENOSPC: not disk space"
+    contains "$tmp/err" "SHMMNI" "ENOSPC: the hint names SHMMNI"
+    expect 1 "SHMALL reached" limits 'echo 1 >/proc/sys/kernel/shmall' 64k
+    contains "$tmp/err" "SHMALL" "ENOSPC: the hint names SHMALL"
+    expect 1 "SEMMNI reached" limits 'echo "250 32000 32 0" >/proc/sys/kernel/sem' 1k
+    contains "$tmp/err" "SEMMNI" "ENOSPC: the hint names SEMMNI"
+    expect 0 "--nolock needs no semaphore set" limits 'echo "250 32000 32 0" >/proc/sys/kernel/sem' "1k --nolock"
+else
+    echo "# skipped: system limits (needs root and unshare -i)"
+fi
+
+finish

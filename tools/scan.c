@@ -1,0 +1,677 @@
+/*
+ * scan.c - list the host's SysV segments and tell which are this library's
+ * blocks, and in which state.
+ *
+ * Listing: Linux's /proc/sysvipc/shm shows every segment to every user, with
+ * its shmid_ds.  Elsewhere (or when forced, to test it) `ipcs -m' is run and
+ * only its key and id columns are used; shmctl(IPC_STAT) gives the rest.
+ * Each segment is then attached read-only for a moment to read its header,
+ * which svs_header_check judges: only a header it calls OK is believed.
+ */
+#ifndef _XOPEN_SOURCE
+#define _XOPEN_SOURCE 700
+#endif
+#include "scan.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/wait.h>
+
+#ifndef SVS_IPCS_PATH
+#define SVS_IPCS_PATH "" /* configure found none: look in PATH */
+#endif
+#define PROC_SHM "/proc/sysvipc/shm"
+
+/* Linux's mode bit for a destroyed segment that is still attached (not in
+ * the XSI headers); elsewhere such segments are not looked into. */
+#ifdef __linux__
+#define SVS_SHM_DEST 01000u
+#else
+#define SVS_SHM_DEST 0u
+#endif
+
+const char *
+seg_state_name(enum seg_state s)
+{
+    switch (s) {
+    case ST_READY: return "ready";
+    case ST_INIT: return "init";
+    case ST_HALFMADE: return "half-made";
+    case ST_UNLINKING: return "unlinking";
+    case ST_REMOVED: return "removed";
+    case ST_DAMAGED: return "damaged";
+    case ST_FOREIGN: return "foreign";
+    case ST_NOACCESS: return "no-access";
+    }
+    return "?";
+}
+
+int
+seg_is_ours(const struct seginfo *s)
+{
+    return s->state != ST_FOREIGN && s->state != ST_NOACCESS;
+}
+
+void
+seglist_free(struct seglist *l)
+{
+    free(l->v);
+    l->v = NULL;
+    l->n = l->cap = 0;
+}
+
+static struct seginfo *
+seglist_add(struct seglist *l)
+{
+    struct seginfo *s;
+
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 32;
+        struct seginfo *v = realloc(l->v, cap * sizeof *v);
+
+        if (v == NULL)
+            return NULL;
+        l->v = v;
+        l->cap = cap;
+    }
+    s = &l->v[l->n++];
+    memset(s, 0, sizeof *s);
+    s->lock.semid = -1;
+    s->hsemid = -1;
+    s->cpid_alive = -1;
+    return s;
+}
+
+static void
+fill_from_ds(struct seginfo *s, const struct shmid_ds *ds)
+{
+    s->have_ds = 1;
+    s->segsz = (unsigned long long)ds->shm_segsz;
+    s->mode = (unsigned)ds->shm_perm.mode & 0777u;
+    s->dest = ((unsigned)ds->shm_perm.mode & SVS_SHM_DEST) != 0;
+    s->uid = ds->shm_perm.uid;
+    s->gid = ds->shm_perm.gid;
+    s->cuid = ds->shm_perm.cuid;
+    s->cgid = ds->shm_perm.cgid;
+    s->cpid = (long)ds->shm_cpid;
+    s->lpid = (long)ds->shm_lpid;
+    s->nattch = (unsigned long)ds->shm_nattch;
+    s->atime = ds->shm_atime;
+    s->dtime = ds->shm_dtime;
+    s->ctime = ds->shm_ctime;
+}
+
+/* ---- the lock ------------------------------------------------------------- */
+
+static void
+read_lock(struct seginfo *s, const struct svs_header *h)
+{
+    struct lockinfo *lk = &s->lock;
+    unsigned short v[SVS_NSEMS];
+    struct semid_ds sds;
+    union semun arg;
+    int pid;
+
+    lk->writer = (long)h->writer;
+    lk->writer_alive = lk->writer > 0 ? svs_pid_alive(lk->writer) : 0;
+    if (!(h->flags & SVS_HF_LOCK)) {
+        lk->kind = LK_NOLOCK;
+        return;
+    }
+    if (h->semid < 0) {
+        lk->kind = LK_PENDING;
+        return;
+    }
+    lk->semid = h->semid;
+    /* The set the header names must be the one at the key (as attach
+     * checks), or it is not the block's. */
+    if (semget(s->key, 0, 0) != h->semid) {
+        lk->kind = LK_MISSING;
+        return;
+    }
+    arg.buf = &sds;
+    if (semctl(h->semid, 0, IPC_STAT, arg) == 0) {
+        lk->have_semds = 1;
+        lk->nsems = (unsigned long)sds.sem_nsems;
+        lk->sem_mode = (unsigned)sds.sem_perm.mode & 0777u;
+        lk->sem_uid = sds.sem_perm.uid;
+        lk->sem_cuid = sds.sem_perm.cuid;
+        lk->sem_otime = sds.sem_otime;
+        lk->sem_ctime = sds.sem_ctime;
+    }
+    if (lk->have_semds && lk->nsems != SVS_NSEMS) {
+        lk->kind = LK_MISSING;
+        return;
+    }
+    arg.array = v;
+    if (semctl(h->semid, 0, GETALL, arg) < 0) {
+        lk->kind = errno == EACCES ? LK_DENIED : LK_MISSING;
+        return;
+    }
+    lk->w = v[SVS_SEM_W];
+    lk->r = v[SVS_SEM_R];
+    lk->t = v[SVS_SEM_T];
+    pid = semctl(h->semid, SVS_SEM_W, GETPID);
+    lk->pid_w = pid > 0 ? pid : 0;
+    pid = semctl(h->semid, SVS_SEM_R, GETPID);
+    lk->pid_r = pid > 0 ? pid : 0;
+    if (lk->w > 0)
+        lk->kind = LK_WRITE;
+    else if (lk->r > 0)
+        lk->kind = LK_READ;
+    else
+        lk->kind = LK_FREE;
+}
+
+/* ---- one segment -------------------------------------------------------------- */
+
+/* A name from a header we do not trust: only for matching and display. */
+static void
+salvage_name(struct seginfo *s, const struct svs_header *h)
+{
+    size_t n = 0;
+
+    while (n < SYSVSHM_NAME_MAX && h->name[n] != '\0')
+        n++;
+    if (n == 0)
+        return;
+    memcpy(s->name, h->name, n);
+    s->name[n] = '\0';
+    s->have_name = 1;
+}
+
+/*
+ * Could the segment be one of our blocks?  They live at keys 0x53xxxxxx
+ * only; once destroyed (and still attached) at IPC_PRIVATE, which Linux
+ * marks SHM_DEST.  Other segments are not even attached: attaching updates
+ * their shm_atime and shm_lpid, which their owners may be watching (the
+ * library itself does, for segments whose creator died before writing a
+ * header).
+ */
+static int
+could_be_ours(const struct seginfo *s)
+{
+    if (s->segsz < sizeof(((struct svs_header *)0)->magic))
+        return 0;
+    /* Never attached, so never written: no header to read.  (Our attach
+     * would also hide from the library that it was never used.) */
+    if (s->atime == 0)
+        return 0;
+    if (((unsigned long)(unsigned int)s->key & 0xff000000UL) == 0x53000000UL)
+        return 1;
+    return s->key == IPC_PRIVATE && s->dest;
+}
+
+/*
+ * Read the header of s (whose shmid_ds fields are filled) and classify it.
+ * Returns 0, or 1 if the segment is gone.
+ */
+static int
+examine(struct seginfo *s)
+{
+    struct svs_header h;
+    size_t avail;
+    void *addr;
+    key_t key = s->key;
+    int removed = 0, r;
+
+    s->cpid_alive = s->cpid > 0 ? svs_pid_alive(s->cpid) : -1;
+    if (!could_be_ours(s)) {
+        s->state = ST_FOREIGN;
+        return 0;
+    }
+    addr = shmat(s->shmid, NULL, SHM_RDONLY);
+    if (addr == (void *)-1) {
+        if (errno == EINVAL || errno == EIDRM)
+            return 1;
+        s->state = ST_NOACCESS;
+        s->access_errno = errno;
+        return 0;
+    }
+    memset(&h, 0, sizeof h);
+    avail = s->segsz < sizeof h ? (size_t)s->segsz : sizeof h;
+    memcpy(&h, addr, avail);
+    shmdt(addr);
+
+    /* A destroyed segment still attached somewhere has lost its key; judge
+     * it against the key its own header says it had. */
+    if (key == IPC_PRIVATE && avail >= sizeof h &&
+        memcmp(h.magic, SVS_MAGIC, sizeof h.magic) == 0 &&
+        h.name_len > 0 && h.name_len <= SYSVSHM_NAME_MAX &&
+        h.probe < SYSVSHM_PROBE_MAX) {
+        key = svs_probe_key(h.name, h.name_len, h.probe);
+        removed = 1;
+    }
+    r = svs_header_check(&h, avail, (size_t)s->segsz, key);
+    if (r == SVS_HDR_FOREIGN) {
+        s->state = ST_FOREIGN;
+        return 0;
+    }
+    if (r == SVS_HDR_BAD) {
+        s->state = ST_DAMAGED;
+        if (avail >= sizeof h)
+            salvage_name(s, &h);
+        return 0;
+    }
+    memcpy(s->name, h.name, h.name_len);
+    s->name[h.name_len] = '\0';
+    s->have_name = 1;
+    s->size = (unsigned long long)h.size;
+    s->probe = h.probe;
+    s->hflags = h.flags;
+    s->hsemid = h.semid;
+    s->hstate = h.state;
+    if (removed) {
+        s->state = ST_REMOVED;
+        return 0;
+    }
+    if (h.state == SVS_STATE_READY)
+        s->state = ST_READY;
+    else if (h.state == SVS_STATE_UNLINKING)
+        s->state = ST_UNLINKING;
+    else if (s->cpid_alive == 0 && s->nattch == 0)
+        s->state = ST_HALFMADE; /* nattch was read before our own attach */
+    else
+        s->state = ST_INIT;
+    read_lock(s, &h);
+    return 0;
+}
+
+/* Stat and examine the segment shmid at key; appends it to l unless gone. */
+static int
+add_by_id(struct seglist *l, key_t key, int shmid)
+{
+    struct shmid_ds ds;
+    struct seginfo *s = seglist_add(l);
+
+    if (s == NULL)
+        return -1;
+    s->key = key;
+    s->shmid = shmid;
+    if (shmctl(shmid, IPC_STAT, &ds) < 0) {
+        if (errno == EINVAL || errno == EIDRM) {
+            l->n--;
+            return 0;
+        }
+        s->state = ST_NOACCESS;
+        s->access_errno = errno;
+        return 0;
+    }
+    fill_from_ds(s, &ds);
+    if (examine(s) == 1)
+        l->n--;
+    return 0;
+}
+
+/* ---- /proc/sysvipc/shm ------------------------------------------------------- */
+
+enum { PC_KEY, PC_SHMID, PC_PERMS, PC_SIZE, PC_CPID, PC_LPID, PC_NATTCH, PC_UID,
+       PC_GID, PC_CUID, PC_CGID, PC_ATIME, PC_DTIME, PC_CTIME, PC_N };
+static const char *const proc_cols[PC_N] = {
+    "key", "shmid", "perms", "size", "cpid", "lpid", "nattch", "uid",
+    "gid", "cuid", "cgid", "atime", "dtime", "ctime"
+};
+
+#define MAXTOK 32
+
+static int
+split(char *line, char **tok, int max)
+{
+    int n = 0;
+    char *p = line;
+
+    while (n < max) {
+        while (*p != '\0' && isspace((unsigned char)*p))
+            p++;
+        if (*p == '\0')
+            break;
+        tok[n++] = p;
+        while (*p != '\0' && !isspace((unsigned char)*p))
+            p++;
+        if (*p != '\0')
+            *p++ = '\0';
+    }
+    return n;
+}
+
+/* Read a line; a longer one than the buffer is cut and its rest skipped. */
+static char *
+read_line(char *buf, size_t len, FILE *fp)
+{
+    size_t n;
+
+    if (fgets(buf, (int)len, fp) == NULL)
+        return NULL;
+    n = strlen(buf);
+    if (n > 0 && buf[n - 1] != '\n' && !feof(fp)) {
+        int c;
+
+        while ((c = getc(fp)) != EOF && c != '\n')
+            ;
+    }
+    return buf;
+}
+
+static int
+num(const char *t, int base, long long *out)
+{
+    char *end;
+
+    errno = 0;
+    *out = strtoll(t, &end, base);
+    return errno == 0 && end != t && *end == '\0' ? 0 : -1;
+}
+
+static int
+scan_proc(FILE *fp, struct seglist *l)
+{
+    char line[1024];
+    char *tok[MAXTOK];
+    int col[PC_N];
+    int i, n, have_header = 0;
+
+    while (read_line(line, sizeof line, fp) != NULL) {
+        long long v[PC_N];
+        struct seginfo *s;
+
+        n = split(line, tok, MAXTOK);
+        if (!have_header) {
+            int c;
+
+            for (i = 0; i < PC_N; i++)
+                col[i] = -1;
+            for (c = 0; c < n; c++)
+                for (i = 0; i < PC_N; i++)
+                    if (strcmp(tok[c], proc_cols[i]) == 0)
+                        col[i] = c;
+            for (i = 0; i < PC_N; i++)
+                if (col[i] < 0) {
+                    errno = EPROTO;
+                    return -1;
+                }
+            have_header = 1;
+            continue;
+        }
+        for (i = 0; i < PC_N; i++) {
+            if (col[i] >= n || num(tok[col[i]], i == PC_PERMS ? 8 : 10, &v[i]) < 0)
+                break;
+        }
+        if (i < PC_N)
+            continue;
+        s = seglist_add(l);
+        if (s == NULL)
+            return -1;
+        s->key = (key_t)v[PC_KEY];
+        s->shmid = (int)v[PC_SHMID];
+        s->have_ds = 1;
+        s->mode = (unsigned)v[PC_PERMS] & 0777u;
+        s->dest = ((unsigned)v[PC_PERMS] & SVS_SHM_DEST) != 0;
+        s->segsz = (unsigned long long)v[PC_SIZE];
+        s->cpid = (long)v[PC_CPID];
+        s->lpid = (long)v[PC_LPID];
+        s->nattch = (unsigned long)v[PC_NATTCH];
+        s->uid = (uid_t)v[PC_UID];
+        s->gid = (gid_t)v[PC_GID];
+        s->cuid = (uid_t)v[PC_CUID];
+        s->cgid = (gid_t)v[PC_CGID];
+        s->atime = (time_t)v[PC_ATIME];
+        s->dtime = (time_t)v[PC_DTIME];
+        s->ctime = (time_t)v[PC_CTIME];
+        if (examine(s) == 1)
+            l->n--;
+    }
+    if (!have_header) {
+        errno = EPROTO;
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- ipcs -m ----------------------------------------------------------------- */
+
+static int
+ieq(const char *a, const char *b)
+{
+    for (; *a != '\0' && *b != '\0'; a++, b++)
+        if (tolower((unsigned char)*a) != tolower((unsigned char)*b))
+            return 0;
+    return *a == *b;
+}
+
+/* A key as ipcs prints it: 0x hex (Linux, Solaris, AIX, macOS) or decimal,
+ * possibly negative (FreeBSD, NetBSD, OpenBSD print key_t with %d). */
+static int
+parse_key(const char *t, key_t *out)
+{
+    long long v;
+
+    if ((t[0] == '0' && (t[1] == 'x' || t[1] == 'X')) && num(t + 2, 16, &v) == 0 &&
+        t[2] != '-' && t[2] != '+') {
+        *out = (key_t)(unsigned)v;
+        return 0;
+    }
+    if (num(t, 10, &v) == 0 && v >= -2147483648LL && v <= 4294967295LL) {
+        *out = (key_t)v;
+        return 0;
+    }
+    return -1;
+}
+
+/*
+ * Layouts seen in the wild (LC_ALL=C):
+ *   Linux:    key shmid owner perms bytes nattch status
+ *   Solaris, AIX, HP-UX, BSD, macOS:  T ID KEY MODE OWNER GROUP [...]
+ * preceded by title lines ("------ Shared Memory Segments --------",
+ * "IPC status from ...", "Shared Memory:").  The header line is the one with
+ * a "key" column and a "shmid" or "ID" column; a row is any later line with
+ * a number in the id column.  A key that is not a number (some systems
+ * print IPC_PRIVATE specially) is taken as IPC_PRIVATE.
+ */
+int
+scan_parse_ipcs(FILE *fp, void (*fn)(key_t, int, void *), void *arg)
+{
+    char line[1024];
+    char *tok[MAXTOK];
+    int key_col = -1, id_col = -1, rows = 0;
+
+    while (read_line(line, sizeof line, fp) != NULL) {
+        int n = split(line, tok, MAXTOK), c, k = -1, id = -1;
+        long long idv;
+        key_t key;
+
+        for (c = 0; c < n; c++) {
+            if (ieq(tok[c], "key"))
+                k = c;
+            else if (ieq(tok[c], "shmid") || ieq(tok[c], "id"))
+                id = c;
+        }
+        if (k >= 0 && id >= 0) {
+            key_col = k;
+            id_col = id;
+            continue;
+        }
+        if (key_col < 0 || n <= key_col || n <= id_col)
+            continue;
+        if (num(tok[id_col], 10, &idv) < 0 || idv < 0 || idv > 2147483647LL)
+            continue;
+        if (parse_key(tok[key_col], &key) < 0)
+            key = IPC_PRIVATE;
+        fn(key, (int)idv, arg);
+        rows++;
+    }
+    return key_col < 0 ? -1 : rows;
+}
+
+struct ipcs_rows {
+    struct { key_t key; int shmid; } *v;
+    size_t n, cap;
+    int oom;
+};
+
+static void
+ipcs_row(key_t key, int shmid, void *arg)
+{
+    struct ipcs_rows *r = arg;
+
+    if (r->n == r->cap) {
+        size_t cap = r->cap ? r->cap * 2 : 32;
+        void *v = realloc(r->v, cap * sizeof *r->v);
+
+        if (v == NULL) {
+            r->oom = 1;
+            return;
+        }
+        r->v = v;
+        r->cap = cap;
+    }
+    r->v[r->n].key = key;
+    r->v[r->n].shmid = shmid;
+    r->n++;
+}
+
+static int
+scan_ipcs(struct seglist *l, const char *who)
+{
+    const char *prog = getenv("SYSVSHM_IPCS");
+    struct ipcs_rows rows = { NULL, 0, 0, 0 };
+    int fd[2], status, parsed, rc = -1;
+    pid_t pid;
+    FILE *fp;
+    size_t i;
+
+    if (prog == NULL || *prog == '\0')
+        prog = SVS_IPCS_PATH[0] != '\0' ? SVS_IPCS_PATH : "ipcs";
+    if (pipe(fd) < 0) {
+        fprintf(stderr, "%s: pipe: %s\n", who, strerror(errno));
+        return -1;
+    }
+    fflush(NULL);
+    pid = fork();
+    if (pid < 0) {
+        fprintf(stderr, "%s: fork: %s\n", who, strerror(errno));
+        close(fd[0]);
+        close(fd[1]);
+        return -1;
+    }
+    if (pid == 0) {
+        close(fd[0]);
+        if (fd[1] != STDOUT_FILENO) {
+            dup2(fd[1], STDOUT_FILENO);
+            close(fd[1]);
+        }
+        /* Column titles are translated in other locales. */
+        setenv("LC_ALL", "C", 1);
+        execlp(prog, prog, "-m", (char *)NULL);
+        fprintf(stderr, "%s: cannot run %s: %s\n", who, prog, strerror(errno));
+        _exit(127);
+    }
+    close(fd[1]);
+    fp = fdopen(fd[0], "r");
+    if (fp == NULL) {
+        close(fd[0]);
+        waitpid(pid, &status, 0);
+        fprintf(stderr, "%s: %s\n", who, strerror(errno));
+        return -1;
+    }
+    parsed = scan_parse_ipcs(fp, ipcs_row, &rows);
+    fclose(fp);
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+        ;
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        if (!(WIFEXITED(status) && WEXITSTATUS(status) == 127))
+            fprintf(stderr, "%s: `%s -m' failed (status %d)\n", who, prog, status);
+        goto out;
+    }
+    if (parsed < 0) {
+        fprintf(stderr, "%s: cannot read the output of `%s -m': no header line "
+                "with KEY and ID columns\n", who, prog);
+        goto out;
+    }
+    if (rows.oom) {
+        fprintf(stderr, "%s: %s\n", who, strerror(ENOMEM));
+        goto out;
+    }
+    for (i = 0; i < rows.n; i++) {
+        if (add_by_id(l, rows.v[i].key, rows.v[i].shmid) < 0) {
+            fprintf(stderr, "%s: %s\n", who, strerror(errno));
+            goto out;
+        }
+    }
+    rc = 0;
+out:
+    free(rows.v);
+    return rc;
+}
+
+/* ---- entry points ---------------------------------------------------------------- */
+
+const char *
+scan_backend(void)
+{
+    const char *b = getenv("SYSVSHM_LIST_BACKEND");
+
+    return b != NULL && *b != '\0' ? b : "auto";
+}
+
+int
+scan_all(struct seglist *out, const char *who)
+{
+    const char *b = scan_backend();
+    FILE *fp = NULL;
+    int rc;
+
+    if (strcmp(b, "proc") != 0 && strcmp(b, "ipcs") != 0 && strcmp(b, "auto") != 0) {
+        fprintf(stderr, "%s: SYSVSHM_LIST_BACKEND=%s: expected proc, ipcs or auto\n",
+                who, b);
+        return -1;
+    }
+    if (strcmp(b, "ipcs") != 0) {
+        fp = fopen(PROC_SHM, "r");
+        if (fp == NULL && strcmp(b, "proc") == 0) {
+            fprintf(stderr, "%s: %s: %s\n", who, PROC_SHM, strerror(errno));
+            return -1;
+        }
+    }
+    if (fp == NULL)
+        return scan_ipcs(out, who);
+    rc = scan_proc(fp, out);
+    if (rc < 0)
+        fprintf(stderr, "%s: %s: %s\n", who, PROC_SHM,
+                errno == EPROTO ? "unexpected format" : strerror(errno));
+    fclose(fp);
+    return rc;
+}
+
+int
+scan_name(const char *bare, size_t len, struct seglist *out, int *denied)
+{
+    unsigned i;
+
+    *denied = 0;
+    for (i = 0; i < SYSVSHM_PROBE_MAX; i++) {
+        key_t key = svs_probe_key(bare, len, i);
+        int shmid = shmget(key, 0, 0);
+        size_t before = out->n;
+        struct seginfo *s;
+
+        if (shmid < 0) {
+            if (errno == EACCES)
+                (*denied)++;
+            continue;
+        }
+        if (add_by_id(out, key, shmid) < 0)
+            return -1;
+        if (out->n == before)
+            continue;
+        s = &out->v[out->n - 1];
+        if (s->state == ST_NOACCESS)
+            (*denied)++;
+        if (!s->have_name || strlen(s->name) != len || memcmp(s->name, bare, len) != 0)
+            out->n--;
+    }
+    return 0;
+}

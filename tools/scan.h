@@ -1,0 +1,115 @@
+/*
+ * scan.h - what the sysvshm tool knows about the segments on the host: how
+ * they are listed (/proc/sysvipc/shm or `ipcs -m`), and what one segment is
+ * (this library's block, in which state, with which lock state, or foreign).
+ */
+#ifndef SVS_TOOL_SCAN_H
+#define SVS_TOOL_SCAN_H
+
+#include "svs_int.h"
+
+#include <stdio.h>
+#include <time.h>
+
+/* What a segment is, as the tool shows it. */
+enum seg_state {
+    ST_READY,     /* a complete block */
+    ST_INIT,      /* being made by a live process */
+    ST_HALFMADE,  /* INIT, its creator is dead, nobody attached: gc removes it */
+    ST_UNLINKING, /* a removal is under way or was interrupted: gc finishes it */
+    ST_REMOVED,   /* destroyed (key now IPC_PRIVATE), still attached somewhere */
+    ST_DAMAGED,   /* our magic, but a header that cannot be trusted */
+    ST_FOREIGN,   /* not this library's */
+    ST_NOACCESS   /* we may not read it, so cannot tell */
+};
+
+/* The state of a block's writer/reader lock. */
+enum lock_kind {
+    LK_NA,      /* not a block (foreign, damaged, removed ...) */
+    LK_NOLOCK,  /* made with SYSVSHM_NOLOCK */
+    LK_PENDING, /* INIT: the creator has not made the set yet */
+    LK_MISSING, /* the header names a set that is not at the key */
+    LK_DENIED,  /* the set's permissions deny us */
+    LK_FREE,
+    LK_WRITE,
+    LK_READ
+};
+
+struct lockinfo {
+    enum lock_kind kind;
+    int semid;              /* -1 if none */
+    unsigned w, r, t;       /* the three semaphore values (LK_FREE/WRITE/READ) */
+    long pid_w;             /* GETPID of the writer semaphore */
+    long pid_r;             /* GETPID of the reader semaphore */
+    long writer;            /* the header's writer mark, 0 if none */
+    int writer_alive;
+    int have_semds;         /* semds below is valid */
+    unsigned long nsems;
+    unsigned sem_mode;
+    uid_t sem_uid, sem_cuid;
+    time_t sem_otime, sem_ctime;
+};
+
+/* One segment.  Fields from shmid_ds are valid when have_ds. */
+struct seginfo {
+    key_t key;
+    int shmid;
+    int have_ds;
+    unsigned long long segsz;
+    unsigned mode;          /* permission bits (0777) */
+    int dest;               /* destroyed, still attached (Linux SHM_DEST) */
+    uid_t uid, cuid;
+    gid_t gid, cgid;
+    long cpid, lpid;
+    unsigned long nattch;
+    time_t atime, dtime, ctime;
+    int cpid_alive;         /* 1 alive, 0 dead, -1 unknown (pid 0) */
+
+    enum seg_state state;
+    int access_errno;       /* ST_NOACCESS: why */
+    /* For this library's blocks (READY .. REMOVED, and DAMAGED if readable): */
+    char name[SYSVSHM_NAME_MAX + 1];
+    int have_name;
+    unsigned long long size; /* the user's size */
+    unsigned probe;
+    unsigned hflags;
+    int hsemid;
+    unsigned hstate;
+    struct lockinfo lock;
+};
+
+struct seglist {
+    struct seginfo *v;
+    size_t n, cap;
+};
+
+/* Which listing backend: "proc", "ipcs" or "auto" (the default: /proc
+ * when it is readable), from $SYSVSHM_LIST_BACKEND. */
+const char *scan_backend(void);
+
+/*
+ * List every SysV segment of the host and examine each one.  Segments that
+ * vanish while we look are left out.  Returns 0, or -1 with a message
+ * already printed (prefix `who') when no listing could be had.
+ */
+int scan_all(struct seglist *out, const char *who);
+void seglist_free(struct seglist *l);
+
+/*
+ * Examine the segments at the probe keys of `bare' (len bytes): appends
+ * every segment that carries this library's header for this name, whatever
+ * its state (damaged ones too when the name can be read).  Sets *denied to
+ * the number of probe keys whose segment we may not read.  Returns 0 or -1
+ * (errno) on an allocation failure.
+ */
+int scan_name(const char *bare, size_t len, struct seglist *out, int *denied);
+
+/* Parse `ipcs -m' output (Linux, Solaris, BSD, AIX, HP-UX layouts): calls
+ * fn(key, shmid, arg) for each segment row.  Returns the number of rows, or
+ * -1 if no header line naming the key and id columns was found. */
+int scan_parse_ipcs(FILE *fp, void (*fn)(key_t, int, void *), void *arg);
+
+const char *seg_state_name(enum seg_state s);
+int seg_is_ours(const struct seginfo *s);
+
+#endif /* SVS_TOOL_SCAN_H */

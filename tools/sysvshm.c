@@ -1,0 +1,1797 @@
+/*
+ * sysvshm.c - the sysvshm command: see and manage the named shared memory
+ * blocks of libsysvshm on this host, by name.
+ *
+ *   sysvshm ls [-a] [--json]            sysvshm cat NAME [--offset N] [--length N] [-x]
+ *   sysvshm stat NAME [--json]          sysvshm write NAME [--offset N]
+ *   sysvshm create NAME SIZE [-m MODE] [--nolock]
+ *   sysvshm rm [-f] NAME...             sysvshm key NAME [--all]
+ *   sysvshm gc [--dry-run] [NAME...]    sysvshm lock NAME [--read] [--timeout MS] -- COMMAND...
+ *
+ * Exit status: 0 success, 1 failure, 2 bad usage (and, for lock, the
+ * command's own status).  Every error is one line on stderr naming the
+ * block and the cause, with a hint where the errno alone misleads.
+ */
+#ifndef _XOPEN_SOURCE
+#define _XOPEN_SOURCE 700
+#endif
+#include "scan.h"
+#include "out.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/wait.h>
+
+#define EXIT_FAIL 1
+#define EXIT_USAGE 2
+
+/* The command being run, for messages; NULL before one is chosen. */
+static const char *cmdname;
+
+static void
+prefix(void)
+{
+    if (cmdname != NULL)
+        fprintf(stderr, "sysvshm %s: ", cmdname);
+    else
+        fputs("sysvshm: ", stderr);
+}
+
+/* ---- platform hints ------------------------------------------------------------ */
+
+#if defined(__linux__)
+#define SEE_SHMMAX "see /proc/sys/kernel/shmmax or `ipcs -l'"
+#define SEE_SHMALL "see /proc/sys/kernel/shmall (in pages) or `ipcs -l'"
+#define SEE_COUNT "see /proc/sys/kernel/shmmni, /proc/sys/kernel/sem, /proc/sys/kernel/shmall or `ipcs -l'"
+#elif defined(__sun)
+#define SEE_SHMMAX "see `prctl -n project.max-shm-memory $$'"
+#define SEE_SHMALL "see `prctl -n project.max-shm-memory $$'"
+#define SEE_COUNT "on Solaris, project.max-shm-ids and project.max-sem-ids: see `prctl -n project.max-shm-ids $$' and `ipcs -a'"
+#elif defined(__FreeBSD__) || defined(__NetBSD__) || defined(__OpenBSD__) || \
+    defined(__DragonFly__) || defined(__APPLE__)
+#define SEE_SHMMAX "see `sysctl kern.ipc.shmmax'"
+#define SEE_SHMALL "see `sysctl kern.ipc.shmall' (in pages)"
+#define SEE_COUNT "see `sysctl kern.ipc.shmmni kern.ipc.semmni kern.ipc.semmns'"
+#else
+#define SEE_SHMMAX "see the system's IPC tunables (`ipcs -l' where it exists)"
+#define SEE_SHMALL "see the system's IPC tunables (`ipcs -l' where it exists)"
+#define SEE_COUNT "see the system's IPC tunables (`ipcs -l' where it exists)"
+#endif
+
+/* ---- messages ------------------------------------------------------------------- */
+
+static char *
+shown(const char *name)
+{
+    static char buf[4][OUT_TEXT_MAX];
+    static int next;
+    char *b = buf[next];
+
+    next = (next + 1) % 4;
+    if (name[0] == '/')
+        name++;
+    return out_text(b, sizeof buf[0], name, 0);
+}
+
+/* "sysvshm CMD: MESSAGE" */
+static void
+say(const char *fmt, ...)
+{
+    va_list ap;
+
+    prefix();
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    putc('\n', stderr);
+}
+
+/* "sysvshm CMD: block "NAME": CAUSE (HINT)" */
+static void
+block_msg(const char *name, const char *cause, const char *hint)
+{
+    if (hint != NULL && *hint != '\0')
+        say("block \"%s\": %s (%s)", shown(name), cause, hint);
+    else
+        say("block \"%s\": %s", shown(name), cause);
+}
+
+static void
+block_error(const char *name, int err, const char *hint)
+{
+    /* strerror(EPROTO) says "Protocol error", which means nothing here. */
+    block_msg(name, err == EPROTO ? "its header is damaged or of an unknown format" :
+              strerror(err), hint);
+}
+
+static int
+usage_error(const char *fmt, ...)
+{
+    va_list ap;
+
+    prefix();
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    if (cmdname == NULL)
+        fprintf(stderr, " (see `sysvshm --help')\n");
+    else
+        fprintf(stderr, " (see `sysvshm %s --help')\n", cmdname);
+    return EXIT_USAGE;
+}
+
+static const char *
+user_name(uid_t uid, char *buf, size_t len)
+{
+    struct passwd *pw = getpwuid(uid);
+
+    if (pw != NULL && pw->pw_name != NULL)
+        snprintf(buf, len, "%s", pw->pw_name);
+    else
+        snprintf(buf, len, "%lu", (unsigned long)uid);
+    return buf;
+}
+
+static const char *
+time_text(time_t t, char *buf, size_t len, int utc)
+{
+    struct tm *tm = utc ? gmtime(&t) : localtime(&t);
+
+    if (t == 0 || tm == NULL) {
+        snprintf(buf, len, "-");
+        return buf;
+    }
+    strftime(buf, len, utc ? "%Y-%m-%dT%H:%M:%SZ" : "%Y-%m-%d %H:%M:%S", tm);
+    return buf;
+}
+
+static unsigned long
+key_hex(key_t key)
+{
+    return (unsigned long)(unsigned int)key;
+}
+
+/* ---- arguments -------------------------------------------------------------------- */
+
+struct optdef {
+    const char *lng;  /* without "--" */
+    char shrt;        /* 0: none */
+    int arg;          /* takes a value */
+};
+
+#define MAXOPT 8
+
+struct parsed {
+    const char *val[MAXOPT];
+    int seen[MAXOPT];
+    char **ops;
+    int nops;
+};
+
+enum { PARSE_OK, PARSE_HELP, PARSE_BAD };
+
+/*
+ * Options may come anywhere among the operands, until "--".  With
+ * cmd_from > 0 (lock), once that many operands are collected the next
+ * operand, or whatever follows "--", is a command line taken verbatim.
+ */
+static int
+parse_args(int argc, char **argv, const struct optdef *defs, struct parsed *p,
+           int cmd_from)
+{
+    int i, only_ops = 0;
+
+    memset(p, 0, sizeof *p);
+    p->ops = calloc((size_t)argc + 1, sizeof *p->ops);
+    if (p->ops == NULL) {
+        say("%s", strerror(errno));
+        return PARSE_BAD;
+    }
+    for (i = 1; i < argc; i++) {
+        char *a = argv[i];
+        int d;
+
+        if (cmd_from > 0 && p->nops >= cmd_from && (only_ops || a[0] != '-' || a[1] == '\0')) {
+            for (; i < argc; i++)
+                p->ops[p->nops++] = argv[i];
+            break;
+        }
+        if (only_ops || a[0] != '-' || a[1] == '\0') {
+            p->ops[p->nops++] = a;
+            continue;
+        }
+        if (strcmp(a, "--") == 0) {
+            only_ops = 1;
+            continue;
+        }
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0)
+            return PARSE_HELP;
+        if (a[1] == '-') {
+            const char *eq = strchr(a + 2, '=');
+            size_t n = eq != NULL ? (size_t)(eq - (a + 2)) : strlen(a + 2);
+
+            for (d = 0; defs[d].lng != NULL; d++)
+                if (strlen(defs[d].lng) == n && strncmp(defs[d].lng, a + 2, n) == 0)
+                    break;
+            if (defs[d].lng == NULL) {
+                usage_error("unknown option %s", a);
+                return PARSE_BAD;
+            }
+            if (!defs[d].arg && eq != NULL) {
+                usage_error("option --%s takes no value", defs[d].lng);
+                return PARSE_BAD;
+            }
+            if (defs[d].arg) {
+                if (eq != NULL) {
+                    p->val[d] = eq + 1;
+                } else if (i + 1 < argc) {
+                    p->val[d] = argv[++i];
+                } else {
+                    usage_error("option --%s needs a value", defs[d].lng);
+                    return PARSE_BAD;
+                }
+            }
+            p->seen[d] = 1;
+            continue;
+        }
+        /* Short options, possibly grouped: -ax, -m0600, -m 0600. */
+        for (a++; *a != '\0'; a++) {
+            for (d = 0; defs[d].lng != NULL; d++)
+                if (defs[d].shrt == *a)
+                    break;
+            if (defs[d].lng == NULL) {
+                usage_error("unknown option -%c", *a);
+                return PARSE_BAD;
+            }
+            p->seen[d] = 1;
+            if (!defs[d].arg)
+                continue;
+            if (a[1] != '\0') {
+                p->val[d] = a + 1;
+            } else if (i + 1 < argc) {
+                p->val[d] = argv[++i];
+            } else {
+                usage_error("option -%c needs a value", *a);
+                return PARSE_BAD;
+            }
+            break;
+        }
+    }
+    return PARSE_OK;
+}
+
+/* A byte count: decimal (or 0x hex) with an optional k, M, G or T suffix
+ * (powers of 1024). */
+static int
+parse_bytes(const char *s, unsigned long long *out)
+{
+    unsigned long long v, mul = 1;
+    char *end;
+
+    if (s == NULL || *s == '\0' || *s == '-' || *s == '+' || isspace((unsigned char)*s))
+        return -1;
+    errno = 0;
+    v = strtoull(s, &end, (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) ? 16 : 10);
+    if (errno != 0 || end == s)
+        return -1;
+    switch (*end) {
+    case '\0': break;
+    case 'k': case 'K': mul = 1ULL << 10; end++; break;
+    case 'm': case 'M': mul = 1ULL << 20; end++; break;
+    case 'g': case 'G': mul = 1ULL << 30; end++; break;
+    case 't': case 'T': mul = 1ULL << 40; end++; break;
+    default: return -1;
+    }
+    if (*end != '\0')
+        return -1;
+    if (v > ULLONG_MAX / mul)
+        return -1;
+    *out = v * mul;
+    return 0;
+}
+
+static int
+parse_timeout(const char *s, long *out)
+{
+    char *end;
+    long v;
+
+    if (s == NULL || *s == '\0' || isspace((unsigned char)*s))
+        return -1;
+    errno = 0;
+    v = strtol(s, &end, 10);
+    if (errno != 0 || *end != '\0' || v < -1)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+/* A name given on the command line; bad ones are usage errors. */
+static int
+check_name(const char *name)
+{
+    const char *bare;
+    size_t len;
+
+    if (svs_name_check(name, &bare, &len) == 0)
+        return 0;
+    if (errno == ENAMETOOLONG)
+        usage_error("block name too long (at most %d bytes)", SYSVSHM_NAME_MAX);
+    else if (name[0] == '\0' || strcmp(name, "/") == 0)
+        usage_error("empty block name");
+    else
+        usage_error("bad block name \"%s\": a name may not contain '/' after its first byte",
+                    shown(name));
+    return -1;
+}
+
+static const char *
+bare_name(const char *name)
+{
+    return name[0] == '/' ? name + 1 : name;
+}
+
+/* ---- diagnosis: why did the library say that? -------------------------------------- */
+
+static char hintbuf[512];
+
+/* Look at the name's probe keys to explain ENOENT, EACCES and EAGAIN. */
+static const char *
+diagnose(const char *name, int err)
+{
+    const char *bare = bare_name(name);
+    struct seglist l = { NULL, 0, 0 };
+    int denied = 0;
+    size_t i;
+    char u[64];
+
+    hintbuf[0] = '\0';
+    if (scan_name(bare, strlen(bare), &l, &denied) < 0)
+        return NULL;
+    for (i = 0; i < l.n; i++) {
+        const struct seginfo *s = &l.v[i];
+
+        if (err == ENOENT && s->state == ST_HALFMADE) {
+            snprintf(hintbuf, sizeof hintbuf, "only a half-made block left by dead process "
+                     "%ld exists: `sysvshm gc' removes it", s->cpid);
+            break;
+        }
+        if (err == ENOENT && s->state == ST_UNLINKING) {
+            snprintf(hintbuf, sizeof hintbuf, "it is being removed, or a removal was "
+                     "interrupted: `sysvshm gc' finishes it");
+            break;
+        }
+        if ((err == ENOENT || err == EAGAIN) && s->state == ST_INIT) {
+            snprintf(hintbuf, sizeof hintbuf, "it is still being created by process %ld",
+                     s->cpid);
+            break;
+        }
+        if (err == EACCES && s->state == ST_READY && s->cuid != geteuid() &&
+            s->cuid != 0) {
+            snprintf(hintbuf, sizeof hintbuf, "it was made by user %s: pass --any-user "
+                     "to use another user's block", user_name(s->cuid, u, sizeof u));
+            break;
+        }
+        if (err == EPROTO && s->state == ST_DAMAGED) {
+            snprintf(hintbuf, sizeof hintbuf, "shmid %d: see `sysvshm stat'; only "
+                     "`ipcrm -m %d' removes it", s->shmid, s->shmid);
+            break;
+        }
+    }
+    if (hintbuf[0] == '\0' && err == EACCES && denied > 0)
+        snprintf(hintbuf, sizeof hintbuf, "a segment at one of the name's keys may not "
+                 "be read by you: its owner or root can");
+    if (hintbuf[0] == '\0' && err == EPROTO)
+        snprintf(hintbuf, sizeof hintbuf, "see `sysvshm stat'");
+    if (hintbuf[0] == '\0' && err == EAGAIN)
+        snprintf(hintbuf, sizeof hintbuf, "it is still being created");
+    seglist_free(&l);
+    return hintbuf[0] != '\0' ? hintbuf : NULL;
+}
+
+/* The hint for an error of sysvshm_attach / sysvshm_remove / sysvshm_lock. */
+static const char *
+use_hint(const char *name, int err)
+{
+    switch (err) {
+    case ENOENT: case EACCES: case EPROTO: case EAGAIN:
+        return diagnose(name, err);
+    case EPERM:
+        return "only its owner, its creator or root may remove it";
+    case EMFILE:
+        return "this process has too many segments attached (SHMSEG)";
+    case ENOMEM:
+        return "not enough memory to attach it";
+    case ENOTSUP:
+        return "it was made with --nolock and has no lock";
+    case EIDRM:
+        return "the block was removed meanwhile";
+    }
+    return NULL;
+}
+
+#ifdef __linux__
+/* Linux shows the limits and what uses them: say which limit was hit. */
+static int
+read_nums(const char *path, unsigned long long *v, int n)
+{
+    FILE *fp = fopen(path, "r");
+    int i = 0;
+
+    if (fp == NULL)
+        return -1;
+    while (i < n && fscanf(fp, "%llu", &v[i]) == 1)
+        i++;
+    fclose(fp);
+    return i == n ? 0 : -1;
+}
+
+/* Rows of a /proc/sysvipc table, and the sum of column `col' (or -1). */
+static long
+proc_rows(const char *path, int col, unsigned long long *sum, int pages)
+{
+    char line[1024];
+    long rows = 0;
+    long pg = sysconf(_SC_PAGESIZE);
+    FILE *fp = fopen(path, "r");
+
+    *sum = 0;
+    if (fp == NULL)
+        return -1;
+    if (pg <= 0)
+        pg = 4096;
+    if (fgets(line, sizeof line, fp) == NULL) {
+        fclose(fp);
+        return -1;
+    }
+    while (fgets(line, sizeof line, fp) != NULL) {
+        char *p = line, *end;
+        unsigned long long v = 0;
+        int c;
+
+        rows++;
+        for (c = 0; c <= col; c++) {
+            v = strtoull(p, &end, 10);
+            if (end == p)
+                break;
+            p = end;
+        }
+        if (c > col)
+            *sum += pages ? (v + (unsigned long long)pg - 1) / (unsigned long long)pg : v;
+    }
+    fclose(fp);
+    return rows;
+}
+
+static const char *
+linux_enospc(unsigned long long want, int lock)
+{
+    unsigned long long shmmni, shmall, sem[4], pages, nsems;
+    long nshm, nsets, pg = sysconf(_SC_PAGESIZE);
+
+    if (pg <= 0)
+        pg = 4096;
+    /* /proc/sysvipc/shm: key shmid perms size ...; sem: key semid perms nsems */
+    nshm = proc_rows("/proc/sysvipc/shm", 3, &pages, 1);
+    nsets = proc_rows("/proc/sysvipc/sem", 3, &nsems, 0);
+    if (nshm >= 0 && read_nums("/proc/sys/kernel/shmmni", &shmmni, 1) == 0 &&
+        (unsigned long long)nshm >= shmmni) {
+        snprintf(hintbuf, sizeof hintbuf, "not disk space: the limit on the number of "
+                 "shared memory segments, SHMMNI (%llu), is reached; see "
+                 "/proc/sys/kernel/shmmni or `ipcs -l', and `sysvshm ls -a'", shmmni);
+        return hintbuf;
+    }
+    if (lock && nsets >= 0 && read_nums("/proc/sys/kernel/sem", sem, 4) == 0) {
+        if ((unsigned long long)nsets >= sem[3]) {
+            snprintf(hintbuf, sizeof hintbuf, "not disk space: the limit on the number of "
+                     "semaphore sets, SEMMNI (%llu), is reached; see the 4th field of "
+                     "/proc/sys/kernel/sem or `ipcs -l', and `ipcs -s'", sem[3]);
+            return hintbuf;
+        }
+        if (nsems + SVS_NSEMS > sem[1]) {
+            snprintf(hintbuf, sizeof hintbuf, "not disk space: the limit on the number of "
+                     "semaphores, SEMMNS (%llu), is reached; see the 2nd field of "
+                     "/proc/sys/kernel/sem or `ipcs -l', and `ipcs -s'", sem[1]);
+            return hintbuf;
+        }
+    }
+    if (nshm >= 0 && read_nums("/proc/sys/kernel/shmall", &shmall, 1) == 0 &&
+        pages + (want + (unsigned long long)pg - 1) / (unsigned long long)pg > shmall) {
+        snprintf(hintbuf, sizeof hintbuf, "not disk space: the system-wide total of shared "
+                 "memory, SHMALL (%llu pages of %ld bytes), would be exceeded; see "
+                 "/proc/sys/kernel/shmall or `ipcs -l', and `sysvshm ls -a'", shmall, pg);
+        return hintbuf;
+    }
+    return NULL;
+}
+#endif
+
+/* The hint for an error of sysvshm_create of `size' bytes. */
+static const char *
+create_hint(int err, unsigned long long size, int lock)
+{
+    switch (err) {
+    case ENOSPC:
+#ifdef __linux__
+        if (linux_enospc(size + SVS_DATA_OFF, lock) != NULL)
+            return hintbuf;
+#else
+        (void)size;
+        (void)lock;
+#endif
+        return "not disk space: a system limit is reached: the number of shared memory "
+               "segments (SHMMNI), of semaphore sets (SEMMNI) or semaphores (SEMMNS), or "
+               "the total size of shared memory (SHMALL); " SEE_COUNT;
+    case EINVAL:
+        return "the size is probably above the system's maximum segment size "
+               "(SHMMAX); " SEE_SHMMAX;
+    case ENOMEM:
+        return "the system-wide total of shared memory (SHMALL) is reached, or memory "
+               "is short; " SEE_SHMALL;
+    case EEXIST:
+        return "see it with `sysvshm stat', remove it with `sysvshm rm'";
+    case EADDRINUSE:
+        return "every key of the name's probe sequence is held by another block or by a "
+               "segment that is not this library's: see `sysvshm ls -a'";
+    case EMFILE:
+        return "this process has too many segments attached (SHMSEG)";
+    case EACCES: case EPERM:
+        return "a segment or semaphore set at the name's key denies you access";
+    }
+    return NULL;
+}
+
+/* ---- lock state as text -------------------------------------------------------------- */
+
+static long
+lock_writer(const struct lockinfo *lk)
+{
+    return lk->writer > 0 ? lk->writer : lk->pid_w;
+}
+
+static const char *
+lock_short(const struct seginfo *s, char *buf, size_t len)
+{
+    const struct lockinfo *lk = &s->lock;
+    size_t n;
+
+    switch (lk->kind) {
+    case LK_NA: return "-";
+    case LK_NOLOCK: return "none";
+    case LK_PENDING: return "-";
+    case LK_MISSING: return "missing";
+    case LK_DENIED: return "?";
+    case LK_FREE:
+        if (lk->writer > 0 && !lk->writer_alive)
+            snprintf(buf, len, "free(died:%ld)", lk->writer);
+        else
+            snprintf(buf, len, "free");
+        break;
+    case LK_WRITE:
+        snprintf(buf, len, "write:%ld", lock_writer(lk));
+        break;
+    case LK_READ:
+        snprintf(buf, len, "read:%u", lk->r);
+        break;
+    }
+    n = strlen(buf);
+    if (lk->t > 0 && n < len)
+        snprintf(buf + n, len - n, ",waiting:%u", lk->t);
+    return buf;
+}
+
+/* For messages: who holds the lock. */
+static void
+lock_words(const struct lockinfo *lk, char *buf, size_t len)
+{
+    if (lk->kind == LK_WRITE)
+        snprintf(buf, len, "write-locked by process %ld", lock_writer(lk));
+    else if (lk->kind == LK_READ)
+        snprintf(buf, len, "read-locked by %u reader%s%s", lk->r, lk->r == 1 ? "" : "s",
+                 lk->t > 0 ? ", a writer waiting" : "");
+    else
+        buf[0] = '\0';
+}
+
+static const char *
+lock_json_state(enum lock_kind k)
+{
+    switch (k) {
+    case LK_NA: return NULL;
+    case LK_NOLOCK: return "none";
+    case LK_PENDING: return "pending";
+    case LK_MISSING: return "missing";
+    case LK_DENIED: return "unknown";
+    case LK_FREE: return "free";
+    case LK_WRITE: return "write";
+    case LK_READ: return "read";
+    }
+    return NULL;
+}
+
+/* ---- ls ------------------------------------------------------------------------------ */
+
+static int
+seg_cmp(const void *a, const void *b)
+{
+    const struct seginfo *x = a, *y = b;
+    int ox = seg_is_ours(x) && x->have_name, oy = seg_is_ours(y) && y->have_name;
+    int c;
+
+    if (ox != oy)
+        return oy - ox;
+    if (ox && (c = strcmp(x->name, y->name)) != 0)
+        return c;
+    if (key_hex(x->key) != key_hex(y->key))
+        return key_hex(x->key) < key_hex(y->key) ? -1 : 1;
+    return x->shmid < y->shmid ? -1 : x->shmid > y->shmid;
+}
+
+static int
+has_block_fields(const struct seginfo *s)
+{
+    return s->state == ST_READY || s->state == ST_INIT || s->state == ST_HALFMADE ||
+           s->state == ST_UNLINKING || s->state == ST_REMOVED;
+}
+
+static void
+json_num_or_null(FILE *fp, const char *field, int have, long long v)
+{
+    if (have)
+        fprintf(fp, "\"%s\": %lld", field, v);
+    else
+        fprintf(fp, "\"%s\": null", field);
+}
+
+static void
+json_seg(FILE *fp, const struct seginfo *s)
+{
+    const struct lockinfo *lk = &s->lock;
+    const char *ls = lock_json_state(lk->kind);
+    char u[64], t[64];
+    int b = has_block_fields(s), d = s->have_ds;
+
+    fputs("{\"name\": ", fp);
+    if (s->have_name && s->state != ST_FOREIGN)
+        out_json_str(fp, s->name);
+    else
+        fputs("null", fp);
+    fprintf(fp, ", \"key\": \"0x%08lx\", \"shmid\": %d, ", key_hex(s->key), s->shmid);
+    fprintf(fp, "\"state\": \"%s\", \"foreign\": %s, ", seg_state_name(s->state),
+            s->state == ST_FOREIGN ? "true" : s->state == ST_NOACCESS ? "null" : "false");
+    json_num_or_null(fp, "size", b || (d && s->state != ST_DAMAGED),
+                     b ? (long long)s->size : (long long)s->segsz);
+    fputs(", ", fp);
+    json_num_or_null(fp, "segsz", d, (long long)s->segsz);
+    if (d)
+        fprintf(fp, ", \"mode\": \"%04o\", \"owner\": ", s->mode);
+    else
+        fputs(", \"mode\": null, \"owner\": ", fp);
+    if (d)
+        out_json_str(fp, user_name(s->uid, u, sizeof u));
+    else
+        fputs("null", fp);
+    fputs(", ", fp);
+    json_num_or_null(fp, "uid", d, (long long)s->uid);
+    fputs(", ", fp);
+    json_num_or_null(fp, "gid", d, (long long)s->gid);
+    fputs(", ", fp);
+    json_num_or_null(fp, "cuid", d, (long long)s->cuid);
+    fputs(", ", fp);
+    json_num_or_null(fp, "nattch", d, (long long)s->nattch);
+    fputs(", ", fp);
+    json_num_or_null(fp, "cpid", d, (long long)s->cpid);
+    fprintf(fp, ", \"cpid_alive\": %s, ", !d || s->cpid_alive < 0 ? "null" :
+            s->cpid_alive ? "true" : "false");
+    json_num_or_null(fp, "lpid", d, (long long)s->lpid);
+    fputs(", ", fp);
+    json_num_or_null(fp, "probe", b, (long long)s->probe);
+    fputs(", \"lock\": ", fp);
+    if (ls == NULL) {
+        fputs("null", fp);
+    } else {
+        fprintf(fp, "{\"state\": \"%s\", ", ls);
+        json_num_or_null(fp, "semid", lk->semid >= 0, lk->semid);
+        fputs(", ", fp);
+        json_num_or_null(fp, "writer", lk->kind == LK_WRITE, lock_writer(lk));
+        fprintf(fp, ", \"readers\": %u, \"waiting_writers\": %u, ",
+                lk->kind == LK_READ ? lk->r : 0, lk->t);
+        json_num_or_null(fp, "dead_writer", lk->kind == LK_FREE && lk->writer > 0 &&
+                         !lk->writer_alive, lk->writer);
+        fputs("}", fp);
+    }
+    fputs(", \"created\": ", fp);
+    if (d && s->ctime != 0)
+        fprintf(fp, "\"%s\"", time_text(s->ctime, t, sizeof t, 1));
+    else
+        fputs("null", fp);
+    fputs(", ", fp);
+    json_num_or_null(fp, "ctime", d, (long long)s->ctime);
+    fputs(", ", fp);
+    json_num_or_null(fp, "atime", d, (long long)s->atime);
+    fputs(", ", fp);
+    json_num_or_null(fp, "dtime", d, (long long)s->dtime);
+    fputs("}", fp);
+}
+
+static void
+json_list(FILE *fp, const struct seginfo *v, size_t n)
+{
+    size_t i;
+
+    fputs("[", fp);
+    for (i = 0; i < n; i++) {
+        fputs(i ? ",\n " : "\n ", fp);
+        json_seg(fp, &v[i]);
+    }
+    fputs(n ? "\n]\n" : "]\n", fp);
+}
+
+static int
+ls_row(struct table *t, const struct seginfo *s)
+{
+    char name[OUT_TEXT_MAX], key[16], id[16], size[24], mode[8], owner[64];
+    char nattch[24], cpid[40], lock[64], created[32];
+    const char *row[11];
+    int d = s->have_ds;
+
+    if (s->have_name && s->state != ST_FOREIGN)
+        out_text(name, sizeof name, s->name, 1);
+    else
+        snprintf(name, sizeof name, "-");
+    snprintf(key, sizeof key, "0x%08lx", key_hex(s->key));
+    snprintf(id, sizeof id, "%d", s->shmid);
+    if (has_block_fields(s))
+        snprintf(size, sizeof size, "%llu", s->size);
+    else if (d)
+        snprintf(size, sizeof size, "%llu", s->segsz);
+    else
+        snprintf(size, sizeof size, "?");
+    snprintf(mode, sizeof mode, d ? "%04o" : "?", s->mode);
+    if (d)
+        user_name(s->uid, owner, sizeof owner);
+    else
+        snprintf(owner, sizeof owner, "?");
+    snprintf(nattch, sizeof nattch, d ? "%lu" : "?", s->nattch);
+    if (!d)
+        snprintf(cpid, sizeof cpid, "?");
+    else if (s->cpid_alive < 0)
+        snprintf(cpid, sizeof cpid, "-");
+    else
+        snprintf(cpid, sizeof cpid, s->cpid_alive ? "%ld" : "%ld(dead)", s->cpid);
+    row[0] = name;
+    row[1] = key;
+    row[2] = id;
+    row[3] = size;
+    row[4] = mode;
+    row[5] = owner;
+    row[6] = nattch;
+    row[7] = cpid;
+    row[8] = lock_short(s, lock, sizeof lock);
+    row[9] = seg_state_name(s->state);
+    row[10] = d ? time_text(s->ctime, created, sizeof created, 0) : "?";
+    return table_add(t, row);
+}
+
+static int
+cmd_ls(int argc, char **argv)
+{
+    static const struct optdef defs[] = {
+        { "all", 'a', 0 }, { "json", 0, 0 }, { NULL, 0, 0 }
+    };
+    static const char *const head[11] = {
+        "NAME", "KEY", "SHMID", "SIZE", "MODE", "OWNER", "NATTCH", "CPID", "LOCK",
+        "STATE", "CREATED"
+    };
+    static const int right[11] = { 0, 0, 1, 1, 0, 0, 1, 1, 0, 0, 0 };
+    struct seglist l = { NULL, 0, 0 };
+    struct parsed p;
+    struct table t;
+    size_t i, n = 0;
+    int rc = EXIT_FAIL;
+
+    switch (parse_args(argc, argv, defs, &p, 0)) {
+    case PARSE_HELP: free(p.ops); return -1;
+    case PARSE_BAD: free(p.ops); return EXIT_USAGE;
+    }
+    if (p.nops > 0) {
+        rc = usage_error("unexpected argument \"%s\"", p.ops[0]);
+        free(p.ops);
+        return rc;
+    }
+    free(p.ops);
+    if (scan_all(&l, "sysvshm ls") < 0)
+        return EXIT_FAIL;
+    /* Keep what is shown: our blocks, and with -a everything. */
+    for (i = 0; i < l.n; i++)
+        if (p.seen[0] || seg_is_ours(&l.v[i]))
+            l.v[n++] = l.v[i];
+    l.n = n;
+    qsort(l.v, l.n, sizeof *l.v, seg_cmp);
+    if (p.seen[1]) {
+        json_list(stdout, l.v, l.n);
+        rc = 0;
+        goto out;
+    }
+    table_init(&t, 11, right);
+    if (table_add(&t, head) < 0)
+        goto oom;
+    for (i = 0; i < l.n; i++)
+        if (ls_row(&t, &l.v[i]) < 0)
+            goto oom;
+    table_print(&t, stdout);
+    table_free(&t);
+    rc = 0;
+    goto out;
+oom:
+    table_free(&t);
+    say("%s", strerror(ENOMEM));
+out:
+    seglist_free(&l);
+    return rc;
+}
+
+/* ---- stat ------------------------------------------------------------------------------ */
+
+static const char *
+alive_text(int alive)
+{
+    return alive < 0 ? "unknown" : alive ? "alive" : "dead";
+}
+
+static void
+stat_print(FILE *fp, const struct seginfo *s)
+{
+    const struct lockinfo *lk = &s->lock;
+    char u[64], g[64], t[32], nm[OUT_TEXT_MAX];
+    key_t k0 = svs_probe_key(s->name, strlen(s->name), 0);
+
+    fprintf(fp, "name:        %s\n", out_text(nm, sizeof nm, s->name, 0));
+    fprintf(fp, "state:       %s", seg_state_name(s->state));
+    switch (s->state) {
+    case ST_READY: fputs(" (complete)\n", fp); break;
+    case ST_INIT: fputs(" (being created)\n", fp); break;
+    case ST_HALFMADE: fputs(" (half-made by a dead creator: `sysvshm gc' removes it)\n", fp); break;
+    case ST_UNLINKING: fputs(" (removal under way or interrupted: `sysvshm gc' finishes it)\n", fp); break;
+    case ST_REMOVED: fputs(" (destroyed; memory kept until the last process detaches)\n", fp); break;
+    case ST_DAMAGED: fputs(" (header damaged or of an unknown format version)\n", fp); break;
+    default: putc('\n', fp);
+    }
+    fprintf(fp, "key:         0x%08lx", key_hex(s->key));
+    if (has_block_fields(s) && s->state != ST_REMOVED)
+        fprintf(fp, " (probe %u; the name's first key is 0x%08lx)", s->probe, key_hex(k0));
+    fprintf(fp, "\nshmid:       %d\n", s->shmid);
+    if (has_block_fields(s))
+        fprintf(fp, "size:        %llu bytes (segment %llu bytes, data at offset %u)\n",
+                s->size, s->segsz, SVS_DATA_OFF);
+    else
+        fprintf(fp, "segment:     %llu bytes\n", s->segsz);
+    fprintf(fp, "mode:        %04o\n", s->mode);
+    fprintf(fp, "owner:       %s (uid %lu), group %lu\n", user_name(s->uid, u, sizeof u),
+            (unsigned long)s->uid, (unsigned long)s->gid);
+    fprintf(fp, "creator:     %s (uid %lu), group %lu, process %ld (%s)\n",
+            user_name(s->cuid, g, sizeof g), (unsigned long)s->cuid,
+            (unsigned long)s->cgid, s->cpid, alive_text(s->cpid_alive));
+    fprintf(fp, "attached:    %lu process%s", s->nattch, s->nattch == 1 ? "" : "es");
+    if (s->lpid > 0)
+        fprintf(fp, " (last attach or detach by process %ld)", s->lpid);
+    fputc('\n', fp);
+    fprintf(fp, "created:     %s\n", time_text(s->ctime, t, sizeof t, 0));
+    fprintf(fp, "attached at: %s\n", time_text(s->atime, t, sizeof t, 0));
+    fprintf(fp, "detached at: %s\n", time_text(s->dtime, t, sizeof t, 0));
+    if (!has_block_fields(s) || s->state == ST_REMOVED)
+        return;
+    switch (lk->kind) {
+    case LK_NOLOCK:
+        fputs("semaphores:  none (made with --nolock)\nlock:        none\n", fp);
+        return;
+    case LK_PENDING:
+        fputs("semaphores:  not made yet\n", fp);
+        return;
+    case LK_MISSING:
+        fprintf(fp, "semaphores:  set %d named by the header is missing or not the one "
+                "at the key\n", lk->semid);
+        return;
+    default:
+        break;
+    }
+    fprintf(fp, "semaphores:  semid %d", lk->semid);
+    if (lk->have_semds)
+        fprintf(fp, ", %lu semaphores, mode %04o, owner %s, created %s", lk->nsems,
+                lk->sem_mode, user_name(lk->sem_uid, u, sizeof u),
+                time_text(lk->sem_ctime, t, sizeof t, 0));
+    fputc('\n', fp);
+    if (lk->kind == LK_DENIED) {
+        fputs("lock:        unknown (the semaphore set's mode denies you reading it)\n", fp);
+        return;
+    }
+    fputs("lock:        ", fp);
+    if (lk->kind == LK_WRITE)
+        fprintf(fp, "write-locked by process %ld\n", lock_writer(lk));
+    else if (lk->kind == LK_READ)
+        fprintf(fp, "read-locked by %u reader%s\n", lk->r, lk->r == 1 ? "" : "s");
+    else
+        fputs("free\n", fp);
+    fprintf(fp, "             writer %u (last changed by process %ld), readers %u "
+            "(last changed by process %ld), writers waiting %u\n",
+            lk->w, lk->pid_w, lk->r, lk->pid_r, lk->t);
+    if (lk->writer > 0)
+        fprintf(fp, "writer mark: process %ld (%s)%s\n", lk->writer, alive_text(lk->writer_alive),
+                lk->kind != LK_WRITE && !lk->writer_alive ?
+                ": it died holding the lock; the next locker is told SYSVSHM_RECOVERED" : "");
+}
+
+static int
+cmd_stat(int argc, char **argv)
+{
+    static const struct optdef defs[] = { { "json", 0, 0 }, { NULL, 0, 0 } };
+    struct seglist l = { NULL, 0, 0 };
+    struct parsed p;
+    const char *name;
+    int denied = 0;
+    size_t i;
+
+    switch (parse_args(argc, argv, defs, &p, 0)) {
+    case PARSE_HELP: free(p.ops); return -1;
+    case PARSE_BAD: free(p.ops); return EXIT_USAGE;
+    }
+    if (p.nops != 1) {
+        free(p.ops);
+        return usage_error(p.nops == 0 ? "missing NAME" : "too many arguments");
+    }
+    name = p.ops[0];
+    free(p.ops);
+    if (check_name(name) < 0)
+        return EXIT_USAGE;
+    if (scan_name(bare_name(name), strlen(bare_name(name)), &l, &denied) < 0) {
+        block_error(name, errno, NULL);
+        return EXIT_FAIL;
+    }
+    if (l.n == 0) {
+        if (denied > 0)
+            block_error(name, EACCES, "a segment at one of the name's keys may not be read "
+                        "by you: its owner or root can");
+        else
+            block_error(name, ENOENT, NULL);
+        seglist_free(&l);
+        return EXIT_FAIL;
+    }
+    if (p.seen[0]) {
+        json_list(stdout, l.v, l.n);
+    } else {
+        for (i = 0; i < l.n; i++) {
+            if (i > 0)
+                putchar('\n');
+            stat_print(stdout, &l.v[i]);
+        }
+    }
+    seglist_free(&l);
+    return 0;
+}
+
+/* ---- create --------------------------------------------------------------------------- */
+
+static int
+cmd_create(int argc, char **argv)
+{
+    static const struct optdef defs[] = {
+        { "mode", 'm', 1 }, { "nolock", 0, 0 }, { NULL, 0, 0 }
+    };
+    struct parsed p;
+    unsigned long long size;
+    unsigned long mode = 0600;
+    const char *name, *sz;
+    sysvshm_t *h;
+
+    switch (parse_args(argc, argv, defs, &p, 0)) {
+    case PARSE_HELP: free(p.ops); return -1;
+    case PARSE_BAD: free(p.ops); return EXIT_USAGE;
+    }
+    if (p.nops != 2) {
+        free(p.ops);
+        return usage_error(p.nops == 0 ? "missing NAME and SIZE" :
+                           p.nops == 1 ? "missing SIZE" : "too many arguments");
+    }
+    name = p.ops[0];
+    sz = p.ops[1];
+    free(p.ops);
+    if (check_name(name) < 0)
+        return EXIT_USAGE;
+    if (parse_bytes(sz, &size) < 0 || size == 0)
+        return usage_error("bad SIZE \"%s\": a number of bytes above 0, with an optional "
+                           "suffix k, M, G or T", sz);
+    if (size > (unsigned long long)((size_t)-1 - SVS_DATA_OFF))
+        return usage_error("SIZE %s is too large for this system", sz);
+    if (p.seen[0]) {
+        const char *m = p.val[0];
+        char *end;
+
+        errno = 0;
+        mode = strtoul(m, &end, 8);
+        if (*m == '\0' || *end != '\0' || errno != 0 || mode > 0777 || *m == '-' || *m == '+')
+            return usage_error("bad MODE \"%s\": octal permission bits, such as 0600 or 0660", m);
+        if ((mode & 0600) != 0600)
+            return usage_error("MODE %04lo must let the owner read and write (0600)", mode);
+    }
+    h = sysvshm_create(name, (size_t)size, p.seen[1] ? SYSVSHM_NOLOCK : 0, (mode_t)mode);
+    if (h == NULL) {
+        int err = errno;
+
+        block_error(name, err, create_hint(err, size, !p.seen[1]));
+        return EXIT_FAIL;
+    }
+    if (sysvshm_close(h) < 0) {
+        block_error(name, errno, "created, but detaching failed");
+        return EXIT_FAIL;
+    }
+    return 0;
+}
+
+/* ---- rm ------------------------------------------------------------------------------ */
+
+static int
+cmd_rm(int argc, char **argv)
+{
+    static const struct optdef defs[] = {
+        { "force", 'f', 0 }, { "any-user", 0, 0 }, { NULL, 0, 0 }
+    };
+    struct parsed p;
+    int i, rc = 0;
+
+    switch (parse_args(argc, argv, defs, &p, 0)) {
+    case PARSE_HELP: free(p.ops); return -1;
+    case PARSE_BAD: free(p.ops); return EXIT_USAGE;
+    }
+    if (p.nops == 0 && !p.seen[0]) {
+        free(p.ops);
+        return usage_error("missing NAME");
+    }
+    /* All names are checked before anything is removed. */
+    for (i = 0; i < p.nops; i++)
+        if (check_name(p.ops[i]) < 0) {
+            free(p.ops);
+            return EXIT_USAGE;
+        }
+    for (i = 0; i < p.nops; i++) {
+        const char *name = p.ops[i];
+
+        if (sysvshm_remove_v2(name, p.seen[1] ? SYSVSHM_ANYUSER : 0) == 0)
+            continue;
+        if (errno == ENOENT && p.seen[0])
+            continue;
+        {
+            int err = errno;
+
+            block_error(name, err, use_hint(name, err));
+        }
+        rc = EXIT_FAIL;
+    }
+    free(p.ops);
+    return rc;
+}
+
+/* ---- gc ------------------------------------------------------------------------------ */
+
+/* The set a creator that died inside semget made, judged as the library
+ * does: same creator user, our number of semaphores, made no earlier than
+ * the segment. */
+static int
+orphan_set(key_t key, const struct seginfo *s)
+{
+    int cur = semget(key, 0, 0);
+    struct semid_ds sds;
+    union semun arg;
+
+    if (cur < 0)
+        return -1;
+    arg.buf = &sds;
+    if (semctl(cur, 0, IPC_STAT, arg) < 0)
+        return -1;
+    if (sds.sem_nsems == SVS_NSEMS && sds.sem_perm.cuid == s->cuid &&
+        sds.sem_ctime >= s->ctime)
+        return cur;
+    return -1;
+}
+
+/* Look again just before removing: still the same segment, still garbage? */
+static int
+still_garbage(const struct seginfo *s)
+{
+    struct seglist l = { NULL, 0, 0 };
+    int denied, ok = 0;
+    size_t i;
+
+    if (scan_name(s->name, strlen(s->name), &l, &denied) < 0)
+        return 0;
+    for (i = 0; i < l.n; i++)
+        if (l.v[i].shmid == s->shmid && l.v[i].key == s->key && l.v[i].state == s->state)
+            ok = 1;
+    seglist_free(&l);
+    return ok;
+}
+
+static int
+gc_one(const struct seginfo *s, int dry)
+{
+    const char *what = s->state == ST_HALFMADE ? "half-made block" :
+                       "leftover of an interrupted removal";
+    char why[64] = "";
+    int semid = -1;
+
+    if (s->state == ST_HALFMADE)
+        snprintf(why, sizeof why, "; its creator, process %ld, is dead", s->cpid);
+    if (s->hflags & SVS_HF_LOCK) {
+        if (s->hsemid >= 0 && semget(s->key, 0, 0) == s->hsemid)
+            semid = s->hsemid;
+        else if (s->hsemid == -2)
+            semid = orphan_set(s->key, s);
+    }
+    if (dry) {
+        printf("would remove %s \"%s\" (key 0x%08lx, shmid %d", what, shown(s->name),
+               key_hex(s->key), s->shmid);
+        if (semid >= 0)
+            printf(", semid %d", semid);
+        printf("%s)\n", why);
+        return 0;
+    }
+    if (!still_garbage(s))
+        return 0;
+    if (semid >= 0 && semctl(semid, 0, IPC_RMID) < 0 && errno != EINVAL && errno != EIDRM) {
+        int err = errno;
+
+        block_error(s->name, err, "cannot remove its semaphore set");
+        return -1;
+    }
+    if (shmctl(s->shmid, IPC_RMID, NULL) < 0 && errno != EINVAL && errno != EIDRM) {
+        int err = errno;
+
+        block_error(s->name, err, "cannot remove its segment");
+        return -1;
+    }
+    printf("removed %s \"%s\" (key 0x%08lx, shmid %d", what, shown(s->name),
+           key_hex(s->key), s->shmid);
+    if (semid >= 0)
+        printf(", semid %d", semid);
+    printf("%s)\n", why);
+    return 0;
+}
+
+static int
+cmd_gc(int argc, char **argv)
+{
+    static const struct optdef defs[] = { { "dry-run", 'n', 0 }, { NULL, 0, 0 } };
+    struct seglist l = { NULL, 0, 0 };
+    struct parsed p;
+    uid_t me = geteuid();
+    size_t i;
+    int j, rc = 0;
+
+    switch (parse_args(argc, argv, defs, &p, 0)) {
+    case PARSE_HELP: free(p.ops); return -1;
+    case PARSE_BAD: free(p.ops); return EXIT_USAGE;
+    }
+    for (j = 0; j < p.nops; j++)
+        if (check_name(p.ops[j]) < 0) {
+            free(p.ops);
+            return EXIT_USAGE;
+        }
+    if (scan_all(&l, "sysvshm gc") < 0) {
+        free(p.ops);
+        return EXIT_FAIL;
+    }
+    qsort(l.v, l.n, sizeof *l.v, seg_cmp);
+    for (i = 0; i < l.n; i++) {
+        const struct seginfo *s = &l.v[i];
+
+        if (s->state != ST_HALFMADE && s->state != ST_UNLINKING)
+            continue;
+        if (p.nops > 0) {
+            for (j = 0; j < p.nops; j++)
+                if (strcmp(bare_name(p.ops[j]), s->name) == 0)
+                    break;
+            if (j == p.nops)
+                continue;
+        }
+        /* Removing is for the owner, the creator or root: say so, but another
+         * user's garbage is no failure of ours. */
+        if (me != 0 && me != s->uid && me != s->cuid) {
+            char u[64];
+
+            fprintf(stderr, "sysvshm gc: block \"%s\": %s of user %s left alone "
+                    "(only its owner or root may remove it)\n", shown(s->name),
+                    s->state == ST_HALFMADE ? "half-made block" : "interrupted removal",
+                    user_name(s->cuid, u, sizeof u));
+            continue;
+        }
+        if (gc_one(s, p.seen[0]) < 0)
+            rc = EXIT_FAIL;
+    }
+    free(p.ops);
+    seglist_free(&l);
+    return rc;
+}
+
+/* ---- cat / write --------------------------------------------------------------------- */
+
+/* Take the lock; returns 0 or SYSVSHM_RECOVERED (held, or with nolock_ok a
+ * block that has no lock: *held tells), -1 (failed, message printed). */
+static int
+take_lock(sysvshm_t *h, const char *name, int how, long timeout, int nolock_ok, int *held)
+{
+    int r = sysvshm_lock(h, how, timeout);
+
+    *held = 0;
+    if (r < 0 && errno == ENOTSUP && nolock_ok)
+        return 0; /* a block made without a lock */
+    if (r < 0) {
+        int err = errno;
+        char hint[128] = "";
+
+        if (err == EBUSY || err == ETIMEDOUT) {
+            struct seglist l = { NULL, 0, 0 };
+            int denied;
+            size_t i;
+
+            if (scan_name(bare_name(name), strlen(bare_name(name)), &l, &denied) == 0)
+                for (i = 0; i < l.n; i++) {
+                    if (l.v[i].shmid == h->shmid && l.v[i].lock.kind != LK_FREE)
+                        lock_words(&l.v[i].lock, hint, sizeof hint);
+                }
+            seglist_free(&l);
+        }
+        if (err == EBUSY)
+            block_msg(name, "the lock is busy", hint);
+        else if (err == ETIMEDOUT)
+            block_msg(name, "timed out waiting for the lock", hint);
+        else
+            block_error(name, err, use_hint(name, err));
+        return -1;
+    }
+    *held = 1;
+    if (r == SYSVSHM_RECOVERED)
+        say("block \"%s\": warning: a writer died holding the lock; the data may be "
+            "half-updated", shown(name));
+    return r;
+}
+
+static int
+parse_range(const struct parsed *p, int io, int il, unsigned long long *off,
+            unsigned long long *len, int *have_len)
+{
+    *off = 0;
+    *have_len = 0;
+    if (io >= 0 && p->seen[io] && parse_bytes(p->val[io], off) < 0)
+        return usage_error("bad --offset \"%s\"", p->val[io]);
+    if (il >= 0 && p->seen[il]) {
+        if (parse_bytes(p->val[il], len) < 0)
+            return usage_error("bad --length \"%s\"", p->val[il]);
+        *have_len = 1;
+    }
+    return 0;
+}
+
+static int
+cmd_cat(int argc, char **argv)
+{
+    enum { O_OFF, O_LEN, O_HEX, O_ANY, O_TMO, O_NOLOCK };
+    static const struct optdef defs[] = {
+        { "offset", 'o', 1 }, { "length", 'l', 1 }, { "hex", 'x', 0 },
+        { "any-user", 0, 0 }, { "timeout", 0, 1 }, { "no-lock", 0, 0 }, { NULL, 0, 0 }
+    };
+    unsigned long long off, len = 0;
+    unsigned char *copy = NULL;
+    const unsigned char *src;
+    struct parsed p;
+    const char *name;
+    long timeout = -1;
+    int have_len, held = 0, rc = EXIT_FAIL;
+    sysvshm_t *h;
+    size_t size;
+
+    switch (parse_args(argc, argv, defs, &p, 0)) {
+    case PARSE_HELP: free(p.ops); return -1;
+    case PARSE_BAD: free(p.ops); return EXIT_USAGE;
+    }
+    if (p.nops != 1) {
+        free(p.ops);
+        return usage_error(p.nops == 0 ? "missing NAME" : "too many arguments");
+    }
+    name = p.ops[0];
+    free(p.ops);
+    if (check_name(name) < 0 || parse_range(&p, O_OFF, O_LEN, &off, &len, &have_len) != 0)
+        return EXIT_USAGE;
+    if (p.seen[O_TMO] && parse_timeout(p.val[O_TMO], &timeout) < 0)
+        return usage_error("bad --timeout \"%s\": milliseconds, or -1 to wait for ever",
+                           p.val[O_TMO]);
+    h = sysvshm_attach(name, SYSVSHM_RDONLY | (p.seen[O_ANY] ? SYSVSHM_ANYUSER : 0));
+    if (h == NULL) {
+        int err = errno;
+
+        block_error(name, err, use_hint(name, err));
+        return EXIT_FAIL;
+    }
+    size = sysvshm_size(h);
+    if (off > size || (have_len && len > size - off)) {
+        char msg[128];
+
+        snprintf(msg, sizeof msg, "the range goes past the end of the block (%zu bytes)", size);
+        block_msg(name, msg, NULL);
+        goto out;
+    }
+    if (!have_len)
+        len = size - off;
+    if (!p.seen[O_NOLOCK] && take_lock(h, name, SYSVSHM_READ, timeout, 1, &held) < 0)
+        goto out;
+    /* A snapshot taken under the lock, so that a slow reader of our output
+     * does not keep writers waiting. */
+    src = (const unsigned char *)sysvshm_buf(h) + off;
+    copy = malloc(len ? (size_t)len : 1);
+    if (copy != NULL) {
+        memcpy(copy, src, (size_t)len);
+        if (held)
+            sysvshm_unlock(h);
+        held = 0;
+        src = copy;
+    }
+    if (p.seen[O_HEX])
+        out_hexdump(stdout, src, (size_t)len, off);
+    else
+        fwrite(src, 1, (size_t)len, stdout);
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        say("standard output: %s", strerror(errno));
+        goto out;
+    }
+    rc = 0;
+out:
+    if (held)
+        sysvshm_unlock(h);
+    free(copy);
+    sysvshm_close(h);
+    return rc;
+}
+
+/* Read all of fd, at most max+1 bytes (so that "too long" can be told). */
+static unsigned char *
+slurp(int fd, size_t max, size_t *got)
+{
+    size_t cap = 0, n = 0;
+    unsigned char *buf = NULL;
+
+    for (;;) {
+        ssize_t r;
+
+        if (n == cap) {
+            size_t want = cap ? cap * 2 : 65536;
+            unsigned char *b;
+
+            if (want > max + 1)
+                want = max + 1;
+            if (want <= cap) {
+                *got = n;
+                return buf; /* full: max+1 bytes read */
+            }
+            b = realloc(buf, want);
+            if (b == NULL) {
+                free(buf);
+                return NULL;
+            }
+            buf = b;
+            cap = want;
+        }
+        r = read(fd, buf + n, cap - n);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0) {
+            free(buf);
+            return NULL;
+        }
+        if (r == 0)
+            break;
+        n += (size_t)r;
+    }
+    *got = n;
+    return buf != NULL ? buf : malloc(1);
+}
+
+static int
+cmd_write(int argc, char **argv)
+{
+    enum { O_OFF, O_ANY, O_TMO };
+    static const struct optdef defs[] = {
+        { "offset", 'o', 1 }, { "any-user", 0, 0 }, { "timeout", 0, 1 }, { NULL, 0, 0 }
+    };
+    unsigned long long off, unused;
+    unsigned char *data = NULL;
+    struct parsed p;
+    const char *name;
+    long timeout = -1;
+    int have_len, held = 0, rc = EXIT_FAIL;
+    size_t size, n;
+    sysvshm_t *h;
+
+    switch (parse_args(argc, argv, defs, &p, 0)) {
+    case PARSE_HELP: free(p.ops); return -1;
+    case PARSE_BAD: free(p.ops); return EXIT_USAGE;
+    }
+    if (p.nops != 1) {
+        free(p.ops);
+        return usage_error(p.nops == 0 ? "missing NAME" : "too many arguments");
+    }
+    name = p.ops[0];
+    free(p.ops);
+    if (check_name(name) < 0 || parse_range(&p, O_OFF, -1, &off, &unused, &have_len) != 0)
+        return EXIT_USAGE;
+    if (p.seen[O_TMO] && parse_timeout(p.val[O_TMO], &timeout) < 0)
+        return usage_error("bad --timeout \"%s\": milliseconds, or -1 to wait for ever",
+                           p.val[O_TMO]);
+    h = sysvshm_attach(name, p.seen[O_ANY] ? SYSVSHM_ANYUSER : 0);
+    if (h == NULL) {
+        int err = errno;
+
+        block_error(name, err, use_hint(name, err));
+        return EXIT_FAIL;
+    }
+    size = sysvshm_size(h);
+    if (off > size) {
+        char msg[128];
+
+        snprintf(msg, sizeof msg, "--offset is past the end of the block (%zu bytes)", size);
+        block_msg(name, msg, NULL);
+        goto out;
+    }
+    /* All of the input first: the lock is not held while we wait for it. */
+    data = slurp(STDIN_FILENO, size - (size_t)off, &n);
+    if (data == NULL) {
+        say("standard input: %s", strerror(errno));
+        goto out;
+    }
+    if (n > size - (size_t)off) {
+        char msg[160];
+
+        snprintf(msg, sizeof msg, "the input is longer than the %zu bytes from offset "
+                 "%llu to the end of the block", size - (size_t)off, off);
+        block_msg(name, msg, "nothing written");
+        goto out;
+    }
+    if (take_lock(h, name, SYSVSHM_WRITE, timeout, 1, &held) < 0)
+        goto out;
+    memcpy((unsigned char *)sysvshm_buf(h) + off, data, n);
+    rc = 0;
+out:
+    if (held && sysvshm_unlock(h) < 0) {
+        block_error(name, errno, "unlocking failed");
+        rc = EXIT_FAIL;
+    }
+    free(data);
+    sysvshm_close(h);
+    return rc;
+}
+
+/* ---- key ------------------------------------------------------------------------------ */
+
+static int
+cmd_key(int argc, char **argv)
+{
+    static const struct optdef defs[] = { { "all", 'a', 0 }, { NULL, 0, 0 } };
+    struct parsed p;
+    const char *name;
+    unsigned i;
+
+    switch (parse_args(argc, argv, defs, &p, 0)) {
+    case PARSE_HELP: free(p.ops); return -1;
+    case PARSE_BAD: free(p.ops); return EXIT_USAGE;
+    }
+    if (p.nops != 1) {
+        free(p.ops);
+        return usage_error(p.nops == 0 ? "missing NAME" : "too many arguments");
+    }
+    name = p.ops[0];
+    free(p.ops);
+    if (check_name(name) < 0)
+        return EXIT_USAGE;
+    if (!p.seen[0]) {
+        printf("0x%08lx\n", key_hex(sysvshm_name_key(name)));
+        return 0;
+    }
+    for (i = 0; i < SYSVSHM_PROBE_MAX; i++)
+        printf("0x%08lx\n", key_hex(svs_probe_key(bare_name(name), strlen(bare_name(name)), i)));
+    return 0;
+}
+
+/* ---- lock ------------------------------------------------------------------------------ */
+
+static volatile sig_atomic_t child_pid;
+
+static void
+forward(int sig)
+{
+    if (child_pid > 0)
+        kill((pid_t)child_pid, sig);
+}
+
+static int
+cmd_lock(int argc, char **argv)
+{
+    enum { O_READ, O_TMO, O_ANY };
+    static const struct optdef defs[] = {
+        { "read", 'r', 0 }, { "timeout", 't', 1 }, { "any-user", 0, 0 }, { NULL, 0, 0 }
+    };
+    struct sigaction ign, fwd, old_int, old_quit, old_term, old_hup;
+    sigset_t fwdset, oldmask;
+    struct parsed p;
+    const char *name;
+    long timeout = -1;
+    int held, r, status, rc = EXIT_FAIL;
+    sysvshm_t *h;
+    pid_t pid;
+
+    switch (parse_args(argc, argv, defs, &p, 1)) {
+    case PARSE_HELP: free(p.ops); return -1;
+    case PARSE_BAD: free(p.ops); return EXIT_USAGE;
+    }
+    if (p.nops < 2) {
+        free(p.ops);
+        return usage_error(p.nops == 0 ? "missing NAME and COMMAND" : "missing COMMAND");
+    }
+    name = p.ops[0];
+    if (check_name(name) < 0) {
+        free(p.ops);
+        return EXIT_USAGE;
+    }
+    if (p.seen[O_TMO] && parse_timeout(p.val[O_TMO], &timeout) < 0) {
+        free(p.ops);
+        return usage_error("bad --timeout \"%s\": milliseconds, or -1 to wait for ever",
+                           p.val[O_TMO]);
+    }
+    h = sysvshm_attach(name, (p.seen[O_READ] ? SYSVSHM_RDONLY : 0) |
+                       (p.seen[O_ANY] ? SYSVSHM_ANYUSER : 0));
+    if (h == NULL) {
+        int err = errno;
+
+        block_error(name, err, use_hint(name, err));
+        free(p.ops);
+        return EXIT_FAIL;
+    }
+    r = take_lock(h, name, p.seen[O_READ] ? SYSVSHM_READ : SYSVSHM_WRITE, timeout, 0,
+                  &held);
+    if (r < 0)
+        goto out;
+    if (r == SYSVSHM_RECOVERED)
+        setenv("SYSVSHM_LOCK_RECOVERED", "1", 1);
+    /* Like system(3): the terminal's ^C and ^\ are for the command; we stay
+     * until it ends, so that the lock is held as long as it runs.  A TERM or
+     * HUP sent to us is passed on to it. */
+    memset(&ign, 0, sizeof ign);
+    ign.sa_handler = SIG_IGN;
+    sigemptyset(&ign.sa_mask);
+    memset(&fwd, 0, sizeof fwd);
+    fwd.sa_handler = forward;
+    sigemptyset(&fwd.sa_mask);
+    sigaction(SIGINT, &ign, &old_int);
+    sigaction(SIGQUIT, &ign, &old_quit);
+    sigaction(SIGTERM, &fwd, &old_term);
+    sigaction(SIGHUP, &fwd, &old_hup);
+    /* Held back until child_pid is known, so that none is lost. */
+    sigemptyset(&fwdset);
+    sigaddset(&fwdset, SIGTERM);
+    sigaddset(&fwdset, SIGHUP);
+    sigprocmask(SIG_BLOCK, &fwdset, &oldmask);
+    fflush(NULL);
+    pid = fork();
+    if (pid < 0) {
+        block_error(name, errno, "cannot start the command");
+        sigprocmask(SIG_SETMASK, &oldmask, NULL);
+        goto restore;
+    }
+    if (pid == 0) {
+        sigaction(SIGINT, &old_int, NULL);
+        sigaction(SIGQUIT, &old_quit, NULL);
+        sigaction(SIGTERM, &old_term, NULL);
+        sigaction(SIGHUP, &old_hup, NULL);
+        sigprocmask(SIG_SETMASK, &oldmask, NULL);
+        execvp(p.ops[1], p.ops + 1);
+        {
+            int err = errno;
+
+            fprintf(stderr, "sysvshm lock: %s: %s\n", p.ops[1], strerror(err));
+            _exit(err == ENOENT ? 127 : 126);
+        }
+    }
+    child_pid = pid;
+    sigprocmask(SIG_SETMASK, &oldmask, NULL);
+    while (waitpid(pid, &status, 0) < 0) {
+        if (errno != EINTR) {
+            say("waitpid: %s", strerror(errno));
+            goto restore;
+        }
+    }
+    child_pid = 0;
+    if (WIFEXITED(status))
+        rc = WEXITSTATUS(status);
+    else if (WIFSIGNALED(status))
+        rc = 128 + WTERMSIG(status);
+restore:
+    sigaction(SIGINT, &old_int, NULL);
+    sigaction(SIGQUIT, &old_quit, NULL);
+    sigaction(SIGTERM, &old_term, NULL);
+    sigaction(SIGHUP, &old_hup, NULL);
+    if (sysvshm_unlock(h) < 0 && errno != EIDRM) {
+        block_error(name, errno, "unlocking failed");
+        if (rc == 0)
+            rc = EXIT_FAIL;
+    }
+out:
+    if (h != NULL)
+        sysvshm_close(h);
+    free(p.ops);
+    return rc;
+}
+
+/* ---- help ------------------------------------------------------------------------------ */
+
+struct command {
+    const char *name;
+    int (*fn)(int, char **);
+    const char *synopsis;
+    const char *help;
+};
+
+static const struct command commands[] = {
+    { "ls", cmd_ls, "ls [-a] [--json]",
+      "List this library's blocks on the host, one line each: name, key, shmid, size,\n"
+      "mode, owner, processes attached, creating process (marked (dead) if it is\n"
+      "gone), lock state, state and creation time.\n"
+      "\n"
+      "  -a, --all   also list segments that are not this library's (state foreign,\n"
+      "              or no-access when we may not read them)\n"
+      "  --json      print a JSON array of objects instead of the table\n"
+      "\n"
+      "LOCK is free, write:PID, read:N (N readers), none (made with --nolock),\n"
+      "free(died:PID) when a writer died holding it, ? when we may not read it.\n"
+      "STATE is ready, init (being created), half-made (its creator died: see gc),\n"
+      "unlinking (removal interrupted: see gc), removed (destroyed but still\n"
+      "attached), damaged, foreign or no-access.\n"
+      "The list comes from /proc/sysvipc/shm, else from `ipcs -m';\n"
+      "SYSVSHM_LIST_BACKEND=proc, ipcs or auto chooses.\n" },
+    { "stat", cmd_stat, "stat NAME [--json]",
+      "Show everything known about the block NAME: state, key and place in the\n"
+      "name's probe sequence, sizes, owner and creator, attachments, times, its\n"
+      "semaphore set and the lock's state.  Half-made, unlinking and damaged\n"
+      "segments of that name are shown too.\n"
+      "\n"
+      "  --json      print a JSON array (as ls --json)\n" },
+    { "create", cmd_create, "create NAME SIZE [-m MODE] [--nolock]",
+      "Create the block NAME of exactly SIZE bytes, zero-filled.  SIZE is a number\n"
+      "of bytes with an optional suffix k, M, G or T (powers of 1024): 4k, 16M, 2G.\n"
+      "\n"
+      "  -m, --mode MODE   octal permission bits of the segment and its semaphore\n"
+      "                    set (default 0600; must include 0600; no umask applies)\n"
+      "  --nolock          make no semaphore set (the block then has no lock)\n" },
+    { "rm", cmd_rm, "rm [-f] [--any-user] NAME...",
+      "Remove the blocks NAME... and their semaphore sets.  Processes still attached\n"
+      "keep their memory until they detach; the names are free at once.\n"
+      "\n"
+      "  -f, --force   a name with no block is not an error\n"
+      "  --any-user    also remove blocks made by other users (SYSVSHM_ANYUSER)\n" },
+    { "gc", cmd_gc, "gc [-n|--dry-run] [NAME...]",
+      "Remove the garbage of dead processes: half-made blocks whose creator died\n"
+      "before finishing (nobody attached), and blocks whose removal was interrupted,\n"
+      "with their semaphore sets.  A complete block is never removed, even if no\n"
+      "process is attached: blocks are meant to outlive their creators.\n"
+      "With NAME..., only the blocks of those names.\n"
+      "\n"
+      "  -n, --dry-run   only say what would be removed\n" },
+    { "cat", cmd_cat, "cat NAME [--offset N] [--length N] [-x]",
+      "Copy the block's bytes to standard output, read under the reader lock.\n"
+      "N takes the suffixes of create's SIZE.\n"
+      "\n"
+      "  -o, --offset N    start N bytes into the block (default 0)\n"
+      "  -l, --length N    copy N bytes (default: to the end)\n"
+      "  -x, --hex         a hex dump (hexdump -C layout) instead of raw bytes\n"
+      "  --timeout MS      wait at most MS milliseconds for the lock (default: for ever)\n"
+      "  --no-lock         read without taking the lock\n"
+      "  --any-user        accept a block made by another user\n" },
+    { "write", cmd_write, "write NAME [--offset N]",
+      "Copy standard input into the block under the writer lock.  Input longer than\n"
+      "the block (from the offset) is refused and nothing is written; bytes after\n"
+      "the input are left as they were.\n"
+      "\n"
+      "  -o, --offset N    start N bytes into the block (default 0)\n"
+      "  --timeout MS      wait at most MS milliseconds for the lock (default: for ever)\n"
+      "  --any-user        accept a block made by another user\n" },
+    { "key", cmd_key, "key NAME [--all]",
+      "Print the SysV key of NAME as ipcs prints keys (0x%08x): the first key of\n"
+      "the name's probe sequence, where the block lives unless that key was taken\n"
+      "(`sysvshm stat NAME' shows where it lives).\n"
+      "\n"
+      "  -a, --all   print the whole probe sequence, one key a line\n" },
+    { "lock", cmd_lock, "lock NAME [--read] [--timeout MS] [--] COMMAND [ARG...]",
+      "Run COMMAND while holding the block's lock, like flock(1), and exit with its\n"
+      "status (128+N if signal N killed it; 126 or 127 if it could not be run).\n"
+      "If a writer had died holding the lock, a warning is printed and COMMAND\n"
+      "gets SYSVSHM_LOCK_RECOVERED=1 in its environment.\n"
+      "\n"
+      "  -r, --read          take a shared reader lock (default: the writer lock)\n"
+      "  -t, --timeout MS    give up after MS milliseconds (0: try once), exit 1\n"
+      "  --any-user          accept a block made by another user\n" },
+    { NULL, NULL, NULL, NULL }
+};
+
+static void
+main_help(FILE *fp)
+{
+    const struct command *c;
+
+    fputs("Usage: sysvshm COMMAND [OPTION]... [ARG]...\n"
+          "See and manage the named System V shared memory blocks of libsysvshm.\n"
+          "\nCommands:\n", fp);
+    for (c = commands; c->name != NULL; c++)
+        fprintf(fp, "  sysvshm %s\n", c->synopsis);
+    fputs("\n`sysvshm COMMAND --help' describes a command.  --version shows the version.\n"
+          "Exit status: 0 success, 1 failure, 2 bad usage (lock: the command's status).\n",
+          fp);
+}
+
+static void
+cmd_help(const struct command *c)
+{
+    printf("Usage: sysvshm %s\n\n%s", c->synopsis, c->help);
+}
+
+int
+main(int argc, char **argv)
+{
+    const struct command *c;
+    int rc;
+
+    if (argc < 2)
+        return usage_error("missing COMMAND");
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+        main_help(stdout);
+        return 0;
+    }
+    if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0) {
+        printf("sysvshm (%s) %s, library %s\n", PACKAGE_NAME, PACKAGE_VERSION,
+               sysvshm_version());
+        return 0;
+    }
+    if (strcmp(argv[1], "help") == 0) {
+        if (argc < 3) {
+            main_help(stdout);
+            return 0;
+        }
+        for (c = commands; c->name != NULL; c++)
+            if (strcmp(c->name, argv[2]) == 0) {
+                cmdname = c->name;
+                cmd_help(c);
+                return 0;
+            }
+        return usage_error("no command \"%s\"", argv[2]);
+    }
+    for (c = commands; c->name != NULL; c++)
+        if (strcmp(c->name, argv[1]) == 0)
+            break;
+    if (c->name == NULL) {
+        if (argv[1][0] == '-')
+            return usage_error("unknown option %s", argv[1]);
+        return usage_error("no command \"%s\"", argv[1]);
+    }
+    cmdname = c->name;
+    rc = c->fn(argc - 1, argv + 1);
+    if (rc < 0) {
+        cmd_help(c);
+        rc = 0;
+    }
+    if (fflush(stdout) != 0 && rc == 0) {
+        say("standard output: %s", strerror(errno));
+        rc = EXIT_FAIL;
+    }
+    return rc;
+}
