@@ -1,0 +1,154 @@
+#!/usr/bin/env python3
+"""bench-python.py - the Python baseline of sysvshm-bench.
+
+Times multiprocessing.shared_memory.SharedMemory the way a Python program
+uses it, for the C benchmark to put in its table:
+
+  create   SharedMemory(name, create=True, size) + close() + unlink()
+  attach   SharedMemory(name) + close()          (of a block made once)
+
+The loops are timed here, so interpreter start-up is not counted.  Prints
+"version X.Y.Z", then for each <what> "<what>-first <ns> 1" (the first
+operation of the process, which starts Python's resource tracker),
+"<what>-burst <ns per op> <ops>" (the next operations, while the tracker
+keeps up) and "<what> <ns per op> <ops>" (sustained).
+Everything made is unlinked, also on SIGINT/SIGTERM.
+
+Copyright (c) 2026 The libsysvshm authors.  BSD-2-Clause, see LICENSE.
+"""
+import argparse
+import os
+import signal
+import sys
+import time
+
+try:
+    from multiprocessing import shared_memory
+except ImportError:  # Python < 3.8
+    print("bench-python.py: multiprocessing.shared_memory needs Python 3.8",
+          file=sys.stderr)
+    sys.exit(2)
+
+
+def create_loop(name, size, n):
+    for _ in range(n):
+        shm = shared_memory.SharedMemory(name=name, create=True, size=size)
+        shm.close()
+        shm.unlink()
+
+
+def attach_loop(name, size, n):
+    for _ in range(n):
+        shm = shared_memory.SharedMemory(name=name)
+        shm.close()
+
+
+def make_quietly(name, size):
+    """Make the block to attach as another program would: without
+    SharedMemory, so that the first attach is the one that starts the
+    resource tracker."""
+    try:
+        import _posixshmem
+    except ImportError:  # not CPython on POSIX: let SharedMemory do it
+        shared_memory.SharedMemory(name=name, create=True, size=size).close()
+        return
+    fd = _posixshmem.shm_open("/" + name, os.O_CREAT | os.O_EXCL | os.O_RDWR,
+                              mode=0o600)
+    try:
+        os.ftruncate(fd, size)
+    finally:
+        os.close(fd)
+
+
+def timed(fn, name, size, target_ns):
+    """ns per operation, with n chosen so the run takes about target_ns."""
+    n = 1
+    while True:
+        t0 = time.perf_counter_ns()
+        fn(name, size, n)
+        dt = time.perf_counter_ns() - t0
+        if dt >= target_ns / 8:
+            break
+        n *= 2
+    n = max(1, int(n * target_ns / max(dt, 1)))
+    t0 = time.perf_counter_ns()
+    fn(name, size, n)
+    return (time.perf_counter_ns() - t0) / n, n
+
+
+# SharedMemory tells Python's resource tracker, a second process, about
+# every create, attach (Python < 3.13) and unlink, through a pipe.  A burst
+# of a few hundred operations runs ahead while the pipe absorbs the
+# messages; once it is full, every operation waits for the tracker, so the
+# sustained cost is higher.  Both are measured: BURST operations on a fresh
+# tracker, then, after enough operations to fill the pipe, the rest.
+BURST = 200
+FILL = 2000  # messages: ~40 bytes each, the pipe holds 64 KiB
+
+
+def first_burst_sustained(fn, name, size, target_ns, msgs_per_op):
+    # The first SharedMemory of a process starts the tracker.
+    t0 = time.perf_counter_ns()
+    fn(name, size, 1)
+    first = time.perf_counter_ns() - t0
+    t0 = time.perf_counter_ns()
+    fn(name, size, BURST)
+    burst = (time.perf_counter_ns() - t0) / BURST
+    fn(name, size, FILL // msgs_per_op)
+    ns, n = timed(fn, name, size, target_ns)
+    return first, burst, ns, n
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--what", default="create,attach")
+    p.add_argument("--size", type=int, default=4096)
+    p.add_argument("--target-ms", type=float, default=40.0)
+    p.add_argument("--prefix", default="svsbench-%d-py" % os.getpid())
+    a = p.parse_args()
+
+    # SIGTERM/SIGHUP unwind like SIGINT, through the finally below.
+    def stop(signum, frame):
+        raise KeyboardInterrupt
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGHUP, stop)
+
+    print("version %s" % sys.version.split()[0], flush=True)
+    target_ns = a.target_ms * 1e6
+    made = []
+    try:
+        for what in a.what.split(","):
+            if what == "create":
+                name = a.prefix + "-c"
+                made.append(name)
+                first, burst, ns, n = first_burst_sustained(
+                    create_loop, name, a.size, target_ns, 2)
+            elif what == "attach":
+                name = a.prefix + "-a"
+                made.append(name)
+                make_quietly(name, a.size)
+                first, burst, ns, n = first_burst_sustained(
+                    attach_loop, name, a.size, target_ns, 1)
+            else:
+                print("bench-python.py: unknown --what %s" % what,
+                      file=sys.stderr)
+                return 2
+            print("%s-first %.1f 1" % (what, first), flush=True)
+            print("%s-burst %.1f %d" % (what, burst, BURST), flush=True)
+            print("%s %.1f %d" % (what, ns, n), flush=True)
+    except KeyboardInterrupt:
+        return 130
+    finally:
+        # Whatever a failed or interrupted loop left behind.
+        for name in made:
+            try:
+                shm = shared_memory.SharedMemory(name=name)
+            except (FileNotFoundError, OSError):
+                continue
+            shm.close()
+            shm.unlink()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

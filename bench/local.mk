@@ -1,0 +1,34 @@
+## bench/local.mk: rules for bench/ (included by the top Makefile.am)
+##
+## sysvshm-bench, the benchmarks of issue 5 (docs/performance.md).  It is
+## built with everything else, so that it never rots, but not installed.
+## `make bench' builds and runs it (about a minute on 2 cores):
+##   make bench BENCH_FLAGS='--case lock,pingpong --reps 9 --json out.json'
+##   make bench BENCH_WRAP='unshare --ipc'   (a private IPC namespace: the
+##                                            scale case's 4000 blocks do not
+##                                            use up the host's SHMMNI)
+
+noinst_PROGRAMS += bench/sysvshm-bench
+bench_sysvshm_bench_SOURCES = \
+	bench/bench.h \
+	bench/bench.c \
+	bench/cases-basic.c \
+	bench/cases-proc.c
+## The Python baseline is found where the sources are; the interpreter is
+## the one configure found (none: that line of the table says skipped).
+bench_sysvshm_bench_CPPFLAGS = $(AM_CPPFLAGS) \
+	-DBENCH_PYTHON3='"$(PYTHON3)"' \
+	-DBENCH_PYSCRIPT='"$(abs_top_srcdir)/bench/bench-python.py"'
+## The baselines need shm_open, sem_init and pthread_mutexattr_setpshared:
+## in libc since glibc 2.34, in -lrt / -lpthread before.  BENCH_LIBS is for
+## configure to set (AC_SUBST) where they live elsewhere; until it does,
+## `make BENCH_LIBS="-lrt -lpthread"' on such systems.
+bench_sysvshm_bench_LDADD = lib/libsysvshm.la $(BENCH_LIBS)
+
+EXTRA_DIST += bench/bench-python.py docs/performance.md
+
+BENCH_FLAGS =
+BENCH_WRAP =
+bench: bench/sysvshm-bench$(EXEEXT)
+	$(BENCH_WRAP) ./bench/sysvshm-bench$(EXEEXT) $(BENCH_FLAGS)
+.PHONY: bench
