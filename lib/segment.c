@@ -125,7 +125,15 @@ slot_check(struct slot *s, key_t key)
     size_t n = segsz < sizeof s->copy ? segsz : sizeof s->copy;
 
     memset(&s->copy, 0, sizeof s->copy);
-    memcpy(&s->copy, (const void *)s->hdr, n);
+    /* The magic first, then the rest: a creator writes the magic last, so
+     * once we have seen it every other field is there -- but memcpy may read
+     * a buffer in any order, and would then mix old fields with a new magic. */
+    if (n >= sizeof s->copy.magic)
+        memcpy(s->copy.magic, (const void *)s->hdr->magic, sizeof s->copy.magic);
+    svs_fence();
+    if (n > sizeof s->copy.magic)
+        memcpy((char *)&s->copy + sizeof s->copy.magic,
+               (const char *)s->hdr + sizeof s->copy.magic, n - sizeof s->copy.magic);
     return svs_header_check(&s->copy, n, segsz, key);
 }
 
@@ -243,7 +251,8 @@ slot_examine(key_t key, unsigned idx, const char *bare, size_t len, int flags,
         /* Damaged, or of a format version we do not know (a newer library's
          * block?): if it bears our name, the name is taken. */
         s->kind = SLOT_BAD;
-        s->bad_named = memcmp(s->copy.name, bare, len) == 0 && s->copy.name[len] == '\0';
+        s->bad_named = seg_size(&s->ds) >= sizeof s->copy &&
+                       memcmp(s->copy.name, bare, len) == 0 && s->copy.name[len] == '\0';
     } else if (s->copy.name_len == len && memcmp(s->copy.name, bare, len) == 0) {
         s->kind = SLOT_MINE;
     } else {
@@ -774,7 +783,9 @@ find_block(const char *bare, size_t len, int flags, int map_rw, struct slot *out
             slot_release(out);
         if (k != SLOT_MINE)
             continue;
-        if (out->hdr->state == SVS_STATE_INIT) {
+        /* Decide on the checked copy: the live state may have moved on
+         * since, and the copy would then be stale (semid not yet set). */
+        if (out->copy.state == SVS_STATE_INIT) {
             enum settle st = slot_wait(key, out, deadline);
 
             if (st == SETTLED_TIMEOUT)
@@ -790,7 +801,7 @@ find_block(const char *bare, size_t len, int flags, int map_rw, struct slot *out
                 continue;
             }
         }
-        if (out->hdr->state != SVS_STATE_READY) {
+        if (out->copy.state != SVS_STATE_READY) {
             slot_release(out);
             continue;
         }

@@ -30,6 +30,8 @@ tests/port/env.sh: Makefile
 	  echo "CFLAGS='$(CFLAGS)'"; \
 	  echo "CPPFLAGS='$(CPPFLAGS)'"; \
 	  echo "LDFLAGS='$(LDFLAGS)'"; \
+	  echo "SAN_CFLAGS='$(SAN_CFLAGS)'"; \
+	  echo "SAN_LDFLAGS='$(SAN_LDFLAGS)'"; \
 	  echo "NM='$(NM)'"; \
 	  echo "PKG_CONFIG='$(PKG_CONFIG)'"; \
 	  echo "EXEEXT='$(EXEEXT)'"; \

@@ -48,8 +48,9 @@ if grep 'sysvshm_create' "$dest/example.c" >/dev/null; then :; else
     exit 1
 fi
 
-# The user's compiler and flags, but nothing from this build tree.
-if $CC $CFLAGS $cflags "$dest/example.c" -o "$dest/example" $LDFLAGS $libs >"$dest/log" 2>&1; then :; else
+# The user's compiler and flags, but nothing from this build tree (except the
+# sanitizers, which an instrumented library needs in the program too).
+if $CC $CFLAGS $SAN_CFLAGS $cflags "$dest/example.c" -o "$dest/example" $LDFLAGS $SAN_LDFLAGS $libs >"$dest/log" 2>&1; then :; else
     cat "$dest/log"
     echo "FAIL: the README example does not build with pkg-config's flags"
     exit 1
