@@ -20,9 +20,8 @@ bench_sysvshm_bench_CPPFLAGS = $(AM_CPPFLAGS) \
 	-DBENCH_PYTHON3='"$(PYTHON3)"' \
 	-DBENCH_PYSCRIPT='"$(abs_top_srcdir)/bench/bench-python.py"'
 ## The baselines need shm_open, sem_init and pthread_mutexattr_setpshared:
-## in libc since glibc 2.34, in -lrt / -lpthread before.  BENCH_LIBS is for
-## configure to set (AC_SUBST) where they live elsewhere; until it does,
-## `make BENCH_LIBS="-lrt -lpthread"' on such systems.
+## in libc since glibc 2.34, in -lrt / -lpthread before; configure finds
+## them and sets BENCH_LIBS.
 bench_sysvshm_bench_LDADD = lib/libsysvshm.la $(BENCH_LIBS)
 
 EXTRA_DIST += bench/bench-python.py docs/performance.md
