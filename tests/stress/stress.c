@@ -249,9 +249,22 @@ static int right_block(int w, sysvshm_t *h, int name)
     key_t k0 = sysvshm_name_key(n), k = sysvshm_key(h);
     unsigned d = (unsigned)((k - k0) & 0xffffff);
 
-    if (strcmp(sysvshm_name(h), n) != 0 || sysvshm_size(h) != BLK ||
-        d >= SYSVSHM_PROBE_MAX ||
-        (p[OFF_NAME] != 0 && strncmp((const char *)p + OFF_NAME, n, 64) != 0)) {
+    int bad = strcmp(sysvshm_name(h), n) != 0 || sysvshm_size(h) != BLK ||
+              d >= SYSVSHM_PROBE_MAX;
+
+    if (!bad && p[OFF_NAME] != 0 && strncmp((const char *)p + OFF_NAME, n, 64) != 0) {
+        /* That read raced a writer copying the name in (strncpy may write
+         * its bytes in any order): look again under the reader lock.  A
+         * writer killed half-way through the copy leaves RECOVERED, and a
+         * destroyed block cannot be asked: neither counts. */
+        int rc = sysvshm_lock(h, SYSVSHM_READ, 2000);
+
+        if (rc == 0)
+            bad = p[OFF_NAME] != 0 && strncmp((const char *)p + OFF_NAME, n, 64) != 0;
+        if (rc >= 0)
+            sysvshm_unlock(h);
+    }
+    if (bad) {
         ctl->wrong_block++; /* racy, but never back to 0 */
         fprintf(stderr, "stress: worker %d: asked for block \"%s\", got \"%s\" (size %zu, "
                         "key 0x%08lx, data names \"%.63s\")\n", w, n, sysvshm_name(h),
@@ -285,6 +298,11 @@ static void do_locked(int w, struct held *hd, int write)
 
         if (rc == SYSVSHM_RECOVERED) {
             repair(p);
+            /* The dead writer may have been copying the name in. */
+            if (p[OFF_NAME] != 0 && strncmp((const char *)p + OFF_NAME, n, 64) != 0) {
+                memset(p + OFF_NAME, 0, 64);
+                strncpy((char *)p + OFF_NAME, n, 63);
+            }
             ctl->recovered_repairs++; /* racy, but never back to 0 */
         }
         /* Read, dawdle, write: two writers inside at once lose an update. */
