@@ -338,9 +338,9 @@ slot_reclaim(key_t key, struct slot *s)
     int semid = -1;
 
     /* Live values: the block is abandoned, so they no longer change; and
-     * remove_sem_of only ever removes the set at this very key. */
-    if (s->hdr != NULL && (s->kind == SLOT_MINE || s->kind == SLOT_PARTIAL) &&
-        (s->hdr->flags & SVS_HF_LOCK))
+     * remove_sem_of only ever removes the set at this very key.  A partial
+     * header (no magic yet) predates semget: there is no set of its own. */
+    if (s->hdr != NULL && s->kind == SLOT_MINE && (s->hdr->flags & SVS_HF_LOCK))
         semid = s->hdr->semid;
     if (semid != -1)
         remove_sem_of(key, s, semid);
