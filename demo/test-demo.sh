@@ -29,7 +29,7 @@ cleanup() {
     wait
     # Only a program killed by `finish' can leave a block: remove it with
     # the sysvshm tool if it was built, else name it.
-    for n in "$name" "$name-b" "$name-f" "$name-i" "$name-x" "$name-p"; do
+    for n in "$name" "$name-b" "$name-f" "$name-l" "$name-i" "$name-x" "$name-p"; do
         gone "$n" && continue
         if [ -x ./tools/sysvshm ]; then
             ./tools/sysvshm rm "$n"
@@ -182,6 +182,47 @@ together() {
 }
 together "$name-b" "1 0 0 0" "1 2 3 4"
 together "$name-f" "1.5 0 0 0" "1.5 2.5 3.5 4.5" --float64
+
+# ---- sysvshm ls next to the demos ------------------------------------------------
+# What an operator sees with both demos running: the block's size, owner,
+# both processes attached, process1 as its creator, a lock state.
+tool=./tools/sysvshm
+if [ -x "$tool" ]; then
+    : >"$tmp/o1"
+    : >"$tmp/o2"
+    "$p1" --name "$name-l" --interval 50 >"$tmp/o1" 2>"$tmp/e1" &
+    pid1=$!
+    pids="$pid1"
+    wait_line "$tmp/o1"
+    "$p2" --name "$name-l" --interval 50 >"$tmp/o2" 2>"$tmp/e2" &
+    pid2=$!
+    pids="$pid1 $pid2"
+    wait_line "$tmp/o2"
+    "$tool" ls >"$tmp/ls" 2>"$tmp/lserr"
+    st=$?
+    kill -INT "$pid2" "$pid1"
+    finish "$pid2"
+    finish "$pid1"
+    pids=
+    # NAME KEY SHMID SIZE MODE OWNER NATTCH CPID LOCK STATE CREATED
+    row=$(awk -v n="$name-l" '$1 == n' "$tmp/ls")
+    want=$(id -un 2>/dev/null || echo root)
+    set -- $row
+    if [ $st -eq 0 ] && [ "$4" = 1024 ] && [ "$5" = 0600 ] && [ "$6" = "$want" ] \
+        && [ "$7" = 2 ] && [ "$8" = "$pid1" ] && [ "${10}" = ready ]; then
+        pass "sysvshm ls shows the demo block: 1024 bytes, $want, 2 attached, made by process1"
+    else
+        fail "sysvshm ls next to the demos (exit $st), row: $row"
+        cat "$tmp/ls" "$tmp/lserr"
+    fi
+    case "$9" in
+    free | write:"$pid1" | write:"$pid2" | read:1 | read:2)
+        pass "sysvshm ls shows the lock state ($9)" ;;
+    *)
+        fail "sysvshm ls lock state: $9" ;;
+    esac
+    gone "$name-l" || fail "block $name-l left behind"
+fi
 
 # ---- Ctrl-C: process1 removes the block, process2 notices ------------------------
 : >"$tmp/o1"
