@@ -14,7 +14,9 @@
 #  - it is listed in a local.mk, so that it is installed and distributed;
 #  - every sysvshm_*(3) it refers to exists;
 #  - every SYSVSHM_ macro of the header appears on some page;
-#  - mandoc -T lint -W warning is quiet (skipped without mandoc).
+#  - mandoc -T lint -W warning is quiet (skipped without mandoc);
+#  - `man -l' renders it, links included, with nothing on stderr, and
+#    `groff -ww -z -man' has no warning (each skipped without the program).
 #
 # Plain automake test: exit 0 pass, 1 fail, 99 hard error.  POSIX sh, sed,
 # grep and awk only.
@@ -280,6 +282,51 @@ if command -v mandoc >/dev/null 2>&1; then
 else
     echo "man-check: mandoc not found, lint skipped"
 fi
+
+# ---- rendering -----------------------------------------------------------------
+# Lay the pages out as they are installed (man1/, man3/), so that a `.so
+# man3/x.3' link resolves as it does under $(mandir).
+mkdir "$tmp/man1" "$tmp/man3" || exit 99
+for page in "$mandir"/*.[1-9]; do
+    [ -f "$page" ] || continue
+    base=${page##*/}
+    cp "$page" "$tmp/man${base##*.}/" || exit 99
+done
+have_man=no
+have_groff=no
+command -v man >/dev/null 2>&1 && have_man=yes
+command -v groff >/dev/null 2>&1 && have_groff=yes
+for page in "$tmp"/man1/* "$tmp"/man3/*; do
+    [ -f "$page" ] || continue
+    rel=${page#"$tmp"/}
+    if [ $have_man = yes ]; then
+        # man-db's seccomp sandbox fails in some containers: it is not what
+        # is tested here.
+        (cd "$tmp" && MANPAGER=cat PAGER=cat MANWIDTH=80 MAN_DISABLE_SECCOMP=1 \
+            man -l "$rel" >"$tmp/render.out" 2>"$tmp/render.err")
+        rc=$?
+        # The rendered page starts with TITLE(SECTION) of the page, or of
+        # the page a link points at.
+        target=$page
+        so=$(sed -n 's/^\.so //p' "$page" | sed -n 1p)
+        [ -n "$so" ] && target=$tmp/$so
+        title=$(sed -n 's/^\.TH \([^ ]*\) \([0-9]\).*/\1(\2)/p' "$target" 2>/dev/null | sed -n 1p)
+        if [ $rc -ne 0 ] || [ -s "$tmp/render.err" ] || [ "$(wc -l <"$tmp/render.out")" -lt 20 ] ||
+            ! sed -n 1p "$tmp/render.out" | grep -F "$title" >/dev/null; then
+            fail "man -l $rel (exit $rc) does not render as $title:"
+            sed -n 1,5p "$tmp/render.err" "$tmp/render.out"
+        fi
+    fi
+    if [ $have_groff = yes ]; then
+        out=$(cd "$tmp" && groff -ww -z -t -man "$rel" 2>&1)
+        if [ -n "$out" ]; then
+            fail "groff -ww -z -man $rel warns:"
+            echo "$out"
+        fi
+    fi
+done
+[ $have_man = yes ] || echo "man-check: man not found, rendering with man -l skipped"
+[ $have_groff = yes ] || echo "man-check: groff not found, groff -ww check skipped"
 
 if [ $status -eq 0 ]; then
     echo "man-check: $nfuncs functions, $npages pages: OK"
