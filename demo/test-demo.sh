@@ -183,21 +183,27 @@ together() {
 together "$name-b" "1 0 0 0" "1 2 3 4"
 together "$name-f" "1.5 0 0 0" "1.5 2.5 3.5 4.5" --float64
 
+# run_both NAME: process1, then process2 once process1 has printed, both
+# running on until stopped, as in two terminals; sets pid1 and pid2.
+run_both() {
+    : >"$tmp/o1"
+    : >"$tmp/o2"
+    "$p1" --name "$1" --interval 50 >"$tmp/o1" 2>"$tmp/e1" &
+    pid1=$!
+    pids="$pid1"
+    wait_line "$tmp/o1"
+    "$p2" --name "$1" --interval 50 >"$tmp/o2" 2>"$tmp/e2" &
+    pid2=$!
+    pids="$pid1 $pid2"
+    wait_line "$tmp/o2"
+}
+
 # ---- sysvshm ls next to the demos ------------------------------------------------
 # What an operator sees with both demos running: the block's size, owner,
 # both processes attached, process1 as its creator, a lock state.
 tool=./tools/sysvshm
 if [ -x "$tool" ]; then
-    : >"$tmp/o1"
-    : >"$tmp/o2"
-    "$p1" --name "$name-l" --interval 50 >"$tmp/o1" 2>"$tmp/e1" &
-    pid1=$!
-    pids="$pid1"
-    wait_line "$tmp/o1"
-    "$p2" --name "$name-l" --interval 50 >"$tmp/o2" 2>"$tmp/e2" &
-    pid2=$!
-    pids="$pid1 $pid2"
-    wait_line "$tmp/o2"
+    run_both "$name-l"
     "$tool" ls >"$tmp/ls" 2>"$tmp/lserr"
     st=$?
     kill -INT "$pid2" "$pid1"
@@ -225,16 +231,7 @@ if [ -x "$tool" ]; then
 fi
 
 # ---- Ctrl-C: process1 removes the block, process2 notices ------------------------
-: >"$tmp/o1"
-: >"$tmp/o2"
-"$p1" --name "$name-i" --interval 50 >"$tmp/o1" 2>"$tmp/e1" &
-pid1=$!
-pids="$pid1"
-wait_line "$tmp/o1"
-"$p2" --name "$name-i" --interval 50 >"$tmp/o2" 2>"$tmp/e2" &
-pid2=$!
-pids="$pid1 $pid2"
-wait_line "$tmp/o2"
+run_both "$name-i"
 kill -INT "$pid1"
 finish "$pid1"
 st1=$?

@@ -293,20 +293,22 @@ for page in "$mandir"/*.[1-9]; do
     cp "$page" "$tmp/man${base##*.}/" || exit 99
 done
 # Use a program only if it handles a trivial page: not every man has -l.
+# man_l PAGE: render PAGE (relative to $tmp) with man -l, to stdout.
+# man-db's seccomp sandbox fails in some containers: it is not what is
+# tested here.
+man_l() {
+    (cd "$tmp" && MANPAGER=cat PAGER=cat MANWIDTH=80 MAN_DISABLE_SECCOMP=1 man -l "$1")
+}
 printf '.TH PROBE 1\n.SH NAME\nprobe \\- probe\n' >"$tmp/probe.1"
 have_man=no
 have_groff=no
-(cd "$tmp" && MANPAGER=cat PAGER=cat MAN_DISABLE_SECCOMP=1 man -l probe.1 2>/dev/null) |
-    grep probe >/dev/null && have_man=yes
+man_l probe.1 2>/dev/null | grep probe >/dev/null && have_man=yes
 (cd "$tmp" && groff -ww -z -man probe.1 >/dev/null 2>&1) && have_groff=yes
 for page in "$tmp"/man1/* "$tmp"/man3/*; do
     [ -f "$page" ] || continue
     rel=${page#"$tmp"/}
     if [ $have_man = yes ]; then
-        # man-db's seccomp sandbox fails in some containers: it is not what
-        # is tested here.
-        (cd "$tmp" && MANPAGER=cat PAGER=cat MANWIDTH=80 MAN_DISABLE_SECCOMP=1 \
-            man -l "$rel" >"$tmp/render.out" 2>"$tmp/render.err")
+        man_l "$rel" >"$tmp/render.out" 2>"$tmp/render.err"
         rc=$?
         # The rendered page starts with TITLE(SECTION) of the page, or of
         # the page a link points at.
