@@ -144,12 +144,16 @@ svs_semop_timed(int semid, struct sembuf *ops, size_t nops, long timeout_ms)
 int
 svs_pid_alive(long pid)
 {
+    int saved = errno, alive;
+
+    /* Unknown counts as alive: a process outside our PID namespace shows as
+     * 0 (a container sharing the host's IPC namespace sees host creators
+     * so), and only the kernel's "no such process" proves a death. */
     if (pid <= 0)
-        return 0;
-    if (kill((pid_t)pid, 0) == 0)
         return 1;
-    /* EPERM: it exists, as another user's process. */
-    return errno == EPERM;
+    alive = kill((pid_t)pid, 0) == 0 || errno != ESRCH;
+    errno = saved;
+    return alive;
 }
 
 #ifdef SVS_USE_ATFORK

@@ -63,7 +63,8 @@ void svs_sleep_us(long us);
  * IPC_NOWAIT and a back-off capped at 10 ms.  May fail with EINTR. */
 int svs_semop_timed(int semid, struct sembuf *ops, size_t nops, long timeout_ms);
 
-/* Does process pid exist (possibly as another user's)? */
+/* Might process pid exist (possibly as another user's)?  0 only when the
+ * kernel says there is no such process; pid <= 0 (unknown) is alive. */
 int svs_pid_alive(long pid);
 
 /* A counter that changes in the child at every fork(), so a handle can tell

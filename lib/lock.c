@@ -110,6 +110,17 @@ lock_write(sysvshm_t *h, long timeout_ms, long long start)
     return -1;
 }
 
+/* A semaphore holds at most SEMVMX (32767 on most systems): one reader more
+ * than that fails with ERANGE, which is no error of the caller's but a
+ * resource running out -- EAGAIN, as for other temporary limits. */
+static int
+reader_limit(void)
+{
+    if (errno == ERANGE)
+        errno = EAGAIN;
+    return -1;
+}
+
 static int
 lock_read(sysvshm_t *h, long timeout_ms, long long start)
 {
@@ -121,6 +132,8 @@ lock_read(sysvshm_t *h, long timeout_ms, long long start)
 
     if (semop(h->semid, ops, 3) == 0)
         return 0;
+    if (errno == ERANGE)
+        return reader_limit();
     if (errno != EAGAIN)
         return sem_error();
     if (timeout_ms == 0) {
@@ -130,7 +143,9 @@ lock_read(sysvshm_t *h, long timeout_ms, long long start)
     ops[0].sem_flg = 0;
     ops[1].sem_flg = 0;
     ops[2].sem_flg = SEM_UNDO;
-    return sem_wait_ops(h->semid, ops, 3, timeout_ms, start);
+    if (sem_wait_ops(h->semid, ops, 3, timeout_ms, start) == 0)
+        return 0;
+    return reader_limit();
 }
 
 int

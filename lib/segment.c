@@ -51,7 +51,14 @@ struct slot {
      * whoever can write the segment can change the original under us. */
     struct svs_header copy;
     int bad_named; /* SLOT_BAD, and its name field holds exactly our name */
+    int seen;      /* SVS_SEEN_*: what the checked header says */
+    int set_gone;  /* SLOT_MINE with a lock: its set is not at the key */
+    int not_own;   /* SLOT_DENIED only because of who made it */
 };
+
+/* slot_examine: accept only blocks made by the caller's own user (the
+ * first pass of a lookup; see find_block). */
+#define SVS_OWN_ONLY 0x10000
 
 static size_t
 seg_size(const struct shmid_ds *ds)
@@ -110,6 +117,8 @@ user_ok(const struct shmid_ds *ds, int flags)
 {
     uid_t me = geteuid();
 
+    if (flags & SVS_OWN_ONLY)
+        return ds->shm_perm.cuid == me;
     if (flags & SYSVSHM_ANYUSER)
         return 1;
     /* Another local user could plant a block under a name we use and read
@@ -190,6 +199,49 @@ slot_release(struct slot *s)
 }
 
 /*
+ * A header's state is only a claim: anyone who may write the block can
+ * write it.  Hold it against the marks that only the owner, the creator or
+ * root can make (reclaim.c); where they contradict it, the block is taken
+ * for damaged -- it keeps its name and nothing removes it on its own.
+ */
+static int
+state_contradicted(const struct slot *s, unsigned mode)
+{
+    if (s->seen == SVS_SEEN_UNLINKING)
+        return (mode & 0111u) != SVS_MODE_DOOMED;
+    if (s->seen == SVS_SEEN_INIT)
+        return mode != SVS_MODE_MAKING && !svs_pid_alive((long)s->ds.shm_cpid);
+    return 0;
+}
+
+static void
+slot_judge_state(struct slot *s, key_t key)
+{
+    unsigned mode = (unsigned)s->ds.shm_perm.mode & 0777u;
+
+    if (s->copy.state == SVS_STATE_READY)
+        s->seen = SVS_SEEN_READY;
+    else if (s->copy.state == SVS_STATE_UNLINKING)
+        s->seen = SVS_SEEN_UNLINKING;
+    else
+        s->seen = SVS_SEEN_INIT;
+    /* Gone, not replaced: no set at the key at all. */
+    if ((s->copy.flags & SVS_HF_LOCK) && s->copy.semid >= 0)
+        s->set_gone = semget(key, 0, 0) < 0 && errno == ENOENT;
+    if (!state_contradicted(s, mode))
+        return;
+    /* The mark is set before the state is written, but our stat may be
+     * older than our copy of the header: look at the mode again. */
+    if (shmctl(s->shmid, IPC_STAT, &s->ds) == 0)
+        mode = (unsigned)s->ds.shm_perm.mode & 0777u;
+    if (state_contradicted(s, mode)) {
+        s->kind = SLOT_BAD;
+        s->bad_named = 1;
+        s->seen = SVS_SEEN_BAD;
+    }
+}
+
+/*
  * Look at the segment at key, the idx-th of the name's probe sequence.  On
  * SLOT_MINE and SLOT_PARTIAL the segment stays
  * mapped in s->hdr, read-only unless map_rw; the caller releases it.
@@ -220,8 +272,10 @@ slot_examine(key_t key, unsigned idx, const char *bare, size_t len, int flags,
             return s->kind = SLOT_EMPTY; /* removed since shmget */
         return -1;
     }
-    if (!user_ok(&s->ds, flags))
+    if (!user_ok(&s->ds, flags)) {
+        s->not_own = 1;
         return s->kind = SLOT_DENIED;
+    }
     addr = shmat(s->shmid, NULL, map_rw ? 0 : SHM_RDONLY);
     if (addr == (void *)-1 && errno == EACCES && map_rw) {
         /* We may not write it; find out whether it is ours before saying
@@ -245,8 +299,11 @@ slot_examine(key_t key, unsigned idx, const char *bare, size_t len, int flags,
     }
     s->hdr = addr;
     r = slot_check(s, key);
+    s->seen = SVS_SEEN_FOREIGN;
     if (r == SVS_HDR_FOREIGN) {
         s->kind = header_partial(s, bare, len, idx) ? SLOT_PARTIAL : SLOT_FOREIGN;
+        if (s->kind == SLOT_PARTIAL)
+            s->seen = SVS_SEEN_PARTIAL;
     } else if (r == SVS_HDR_BAD) {
         /* Damaged, or of a format version we do not know (a newer library's
          * block?): if it bears our name, the name is taken. */
@@ -255,6 +312,7 @@ slot_examine(key_t key, unsigned idx, const char *bare, size_t len, int flags,
                        memcmp(s->copy.name, bare, len) == 0 && s->copy.name[len] == '\0';
     } else if (s->copy.name_len == len && memcmp(s->copy.name, bare, len) == 0) {
         s->kind = SLOT_MINE;
+        slot_judge_state(s, key);
     } else {
         s->kind = SLOT_OTHER;
     }
@@ -263,34 +321,11 @@ slot_examine(key_t key, unsigned idx, const char *bare, size_t len, int flags,
     return (int)s->kind;
 }
 
-/* Processes attached to the slot's segment besides us. */
-static long
-slot_others(const struct slot *s)
-{
-    struct shmid_ds ds;
-
-    if (shmctl(s->shmid, IPC_STAT, &ds) < 0)
-        return 0;
-    return (long)ds.shm_nattch - (s->hdr != NULL ? 1 : 0);
-}
-
 /* Is the segment still at its key?  (After IPC_RMID the key is freed.) */
 static int
 slot_present(key_t key, const struct slot *s)
 {
     return shmget(key, 0, 0) == s->shmid;
-}
-
-/* A half-made block whose creator is gone and which nobody uses. */
-static int
-slot_abandoned(const struct slot *s)
-{
-    if (svs_pid_alive((long)s->ds.shm_cpid))
-        return 0;
-    if (slot_others(s) > 0)
-        return 0;
-    /* Only our own user's (root may remove anyone's, but must not guess). */
-    return s->ds.shm_perm.cuid == geteuid();
 }
 
 /* A segment with no header yet, made a moment ago by a live process. */
@@ -304,48 +339,37 @@ slot_partial_fresh(const struct slot *s)
     return now - s->ds.shm_ctime <= SVS_FRESH_SECONDS;
 }
 
-/* Remove the semaphore set at key if it is the one the header names, or, for
- * a creator that died inside semget (semid -2), the one it evidently made:
- * same creator user, our size, made no earlier than the segment. */
-static void
-remove_sem_of(key_t key, const struct slot *s, int semid)
-{
-    int cur = semget(key, 0, 0);
-    struct semid_ds sds;
-    union semun arg;
-
-    if (cur < 0)
-        return;
-    if (semid >= 0) {
-        if (cur == semid)
-            semctl(cur, 0, IPC_RMID);
-        return;
-    }
-    if (semid != -2)
-        return;
-    arg.buf = &sds;
-    if (semctl(cur, 0, IPC_STAT, arg) < 0)
-        return;
-    if (sds.sem_nsems == SVS_NSEMS && sds.sem_perm.cuid == s->ds.shm_perm.cuid &&
-        sds.sem_ctime >= s->ds.shm_ctime)
-        semctl(cur, 0, IPC_RMID);
-}
-
-/* Remove an abandoned or half-removed block found at key. */
-static void
+/*
+ * Remove a leftover found at key -- if, judged afresh, the one rule
+ * (reclaim.c) says it is provably ours, of this name, and abandoned: only
+ * the caller's own, nothing attached, and the marks that prove a creator
+ * never finished or a remover had begun.  Its semaphore set goes first, and
+ * only if it is provably the block's own.  Releases the slot either way.
+ * Returns 0 if it is gone, -1 if it was left alone.
+ */
+static int
 slot_reclaim(key_t key, struct slot *s)
 {
+    struct shmid_ds ds;
     int semid = -1;
+    int rc = -1;
 
-    /* Live values: the block is abandoned, so they no longer change; and
-     * remove_sem_of only ever removes the set at this very key.  A partial
-     * header (no magic yet) predates semget: there is no set of its own. */
-    if (s->hdr != NULL && s->kind == SLOT_MINE && (s->hdr->flags & SVS_HF_LOCK))
-        semid = s->hdr->semid;
-    if (semid != -1)
-        remove_sem_of(key, s, semid);
-    shmctl(s->shmid, IPC_RMID, NULL);
+    if (shmctl(s->shmid, IPC_STAT, &ds) < 0) {
+        rc = 0; /* removed meanwhile */
+        goto out;
+    }
+    if (svs_reclaim_verdict(&ds, s->seen, s->set_gone, s->hdr != NULL ? 1 : 0, 0) != NULL)
+        goto out;
+    /* Only what the checked copy said; a partial header predates semget. */
+    if (s->seen != SVS_SEEN_PARTIAL && (s->copy.flags & SVS_HF_LOCK))
+        semid = svs_sem_of_block(key, s->copy.semid, &ds);
+    if (semid >= 0)
+        semctl(semid, 0, IPC_RMID);
+    if (shmctl(s->shmid, IPC_RMID, NULL) == 0 || errno == EINVAL || errno == EIDRM)
+        rc = 0;
+out:
     slot_release(s);
+    return rc;
 }
 
 enum settle { SETTLED_READY, SETTLED_GONE, SETTLED_DEAD, SETTLED_TIMEOUT };
@@ -366,7 +390,7 @@ slot_wait(key_t key, struct slot *s, long long deadline)
             memcmp((const void *)s->hdr->magic, SVS_MAGIC, sizeof s->hdr->magic) == 0)
             return SETTLED_READY; /* it has a header now: look again */
         if (!svs_pid_alive((long)s->ds.shm_cpid))
-            return SETTLED_DEAD;
+            return SETTLED_DEAD; /* known dead: unknown counts as alive */
         if (svs_now_ms() >= deadline)
             return SETTLED_TIMEOUT;
         svs_sleep_us(us);
@@ -375,9 +399,24 @@ slot_wait(key_t key, struct slot *s, long long deadline)
     }
 }
 
-/* Remove the block: mark it UNLINKING (so a remover that dies half-way
- * leaves something nobody attaches and the next creator finishes), then the
- * semaphore set, then the segment, which frees the name. */
+/* Set the segment's permission bits (the owner's uid and gid kept). */
+static int
+seg_set_mode(int shmid, struct shmid_ds *ds, unsigned mode)
+{
+    ds->shm_perm.mode = (ds->shm_perm.mode & ~(mode_t)0777) | (mode_t)mode;
+    return shmctl(shmid, IPC_SET, ds);
+}
+
+/*
+ * Remove the block.  In this order, so that a remover that dies at any
+ * step leaves something the next creator can prove abandoned (reclaim.c):
+ *  1. the remover's mark SVS_MODE_DOOMED in the segment's mode: only someone
+ *     allowed to remove the block can set it, so a header merely written
+ *     UNLINKING by a writer of the block is never taken for a removal;
+ *  2. state UNLINKING (if we have a writable mapping), so nobody attaches;
+ *  3. the semaphore set, if it is the one the header names;
+ *  4. the segment, which frees the name.
+ */
 static int
 block_destroy(key_t key, int shmid, struct svs_header *hdr_rw, int semid)
 {
@@ -395,32 +434,28 @@ block_destroy(key_t key, int shmid, struct svs_header *hdr_rw, int semid)
         errno = EPERM;
         return -1;
     }
-    if (hdr_rw == NULL) {
-        /* No writable mapping for the mark: segment first, so that a crash
-         * in between leaves at worst a stray semaphore set (which a creator
-         * steps around) rather than a block without its set. */
-        if (shmctl(shmid, IPC_RMID, NULL) < 0) {
-            if (errno == EINVAL || errno == EIDRM)
-                errno = ENOENT;
-            return -1;
-        }
-        if (semid >= 0 && semget(key, 0, 0) == semid)
-            semctl(semid, 0, IPC_RMID);
-        return 0;
-    }
-    /* Of concurrent removers exactly one moves READY to UNLINKING; the rest
-     * are told the block is gone.  Without an atomic compare-and-swap, the
-     * removal of the semaphore set (which succeeds once) decides instead. */
-    if (!svs_cas32(&hdr_rw->state, SVS_STATE_READY, SVS_STATE_UNLINKING)) {
-        errno = ENOENT;
+    if (seg_set_mode(shmid, &ds, ((unsigned)ds.shm_perm.mode & 0666u) | SVS_MODE_DOOMED) < 0) {
+        if (errno == EINVAL || errno == EIDRM)
+            errno = ENOENT;
         return -1;
     }
-    svs_fence();
+    svs_fault("unlink.after_doom");
+    /* Of concurrent removers exactly one moves READY to UNLINKING; the rest
+     * are told the block is gone.  Without an atomic compare-and-swap, or
+     * without a writable mapping, the removal of the semaphore set or of the
+     * segment (each succeeds once) decides instead. */
+    if (hdr_rw != NULL) {
+        if (!svs_cas32(&hdr_rw->state, SVS_STATE_READY, SVS_STATE_UNLINKING)) {
+            errno = ENOENT;
+            return -1;
+        }
+        svs_fence();
+    }
     svs_fault("unlink.after_mark");
     if (semid >= 0) {
         int gone = semget(key, 0, 0) != semid || semctl(semid, 0, IPC_RMID) < 0;
 
-        if (gone && !SVS_CAS_ATOMIC) {
+        if (gone && (!SVS_CAS_ATOMIC || hdr_rw == NULL)) {
             errno = ENOENT;
             return -1;
         }
@@ -468,6 +503,29 @@ handle_fill(sysvshm_t *h, struct svs_header *hdr, const struct svs_header *c,
 /* ---- create ---------------------------------------------------------------- */
 
 enum claim { CLAIM_WON, CLAIM_LOST, CLAIM_RETRY, CLAIM_NEXT, CLAIM_FAIL };
+
+/*
+ * Make the block's semaphore set at key, with the library's mark in its
+ * mode.  A set of our own user's, with our mark, whose block is gone (a
+ * remover or creator died between the two) is removed first: without that
+ * it would hold one of the name's keys for ever.
+ */
+static int
+make_set(key_t key, int shmid, mode_t mode)
+{
+    int flags = IPC_CREAT | IPC_EXCL | (int)mode | (int)SVS_SEM_MARK;
+    int semid = semget(key, SVS_NSEMS, flags);
+    int stray;
+
+    if (semid >= 0 || errno != EEXIST)
+        return semid;
+    stray = svs_sem_stray(key, shmid);
+    if (stray < 0 || semctl(stray, 0, IPC_RMID) < 0) {
+        errno = EEXIST;
+        return -1;
+    }
+    return semget(key, SVS_NSEMS, flags);
+}
 
 /*
  * We made the segment `shmid` at probe index i: write the header, check no
@@ -534,8 +592,8 @@ claim(sysvshm_t *h, const char *bare, size_t len, unsigned i, int shmid,
                 j--; /* it has a header now: look again */
             continue;
         }
-        if (k == SLOT_PARTIAL && slot_abandoned(&s)) {
-            slot_reclaim(kj, &s);
+        if (k == SLOT_PARTIAL) {
+            (void)slot_reclaim(kj, &s); /* if provably abandoned; else step around */
             continue;
         }
         if (k == SLOT_BAD && s.bad_named) {
@@ -546,22 +604,25 @@ claim(sysvshm_t *h, const char *bare, size_t len, unsigned i, int shmid,
             slot_release(&s);
             continue;
         }
-        if (s.hdr->state == SVS_STATE_READY) {
-            slot_release(&s);
+        if (s.seen == SVS_SEEN_READY) {
+            /* A remover that died between the set and the segment left it
+             * complete-looking: finish that; otherwise the name is taken. */
+            if (slot_reclaim(kj, &s) == 0)
+                continue;
             errno = EEXIST;
             goto lose;
         }
-        if (s.hdr->state == SVS_STATE_UNLINKING) {
-            slot_reclaim(kj, &s); /* a remover died half-way: finish it */
+        if (s.seen == SVS_SEEN_UNLINKING) {
+            /* A remover died half-way: finish it, unless the old block is
+             * still in use -- then it keeps its key until its users let go,
+             * and the name, already free, goes elsewhere. */
+            (void)slot_reclaim(kj, &s);
             continue;
         }
         /* INIT: a racing creator.  The lower index wins; a dead one's
          * half-made block is cleared away. */
-        if (slot_abandoned(&s)) {
-            slot_reclaim(kj, &s);
+        if (slot_reclaim(kj, &s) == 0)
             continue;
-        }
-        slot_release(&s);
         if (j < i) {
             result = CLAIM_LOST;
             goto undo;
@@ -572,7 +633,7 @@ claim(sysvshm_t *h, const char *bare, size_t len, unsigned i, int shmid,
         hdr->semid = -2;
         svs_fence();
         svs_fault("create.before_sem");
-        semid = semget(key, SVS_NSEMS, IPC_CREAT | IPC_EXCL | (int)mode);
+        semid = make_set(key, shmid, mode);
         if (semid < 0) {
             /* Someone else's set sits on this key: try the next key. */
             if (errno == EEXIST)
@@ -588,6 +649,17 @@ claim(sysvshm_t *h, const char *bare, size_t len, unsigned i, int shmid,
     svs_fault("create.before_ready");
     hdr->state = SVS_STATE_READY;
     svs_fence();
+    svs_fault("create.after_ready");
+    /* Only now the caller's mode replaces the creator's mark: a creator
+     * that dies any earlier leaves the proof that the block is a half-made
+     * one of ours; one that dies just after leaves a complete block that only
+     * its owner can use until the mode is set by hand. */
+    {
+        struct shmid_ds ds;
+
+        if (shmctl(shmid, IPC_STAT, &ds) == 0)
+            (void)seg_set_mode(shmid, &ds, (unsigned)mode);
+    }
     {
         struct svs_header mine;
 
@@ -634,7 +706,9 @@ restart:
             errno = EAGAIN;
             goto fail;
         }
-        shmid = shmget(key, SVS_DATA_OFF + size, IPC_CREAT | IPC_EXCL | (int)mode);
+        /* Made with the creator's mark for its mode (reclaim.c): from the
+         * first instant, a creator that dies leaves proof of what it was. */
+        shmid = shmget(key, SVS_DATA_OFF + size, IPC_CREAT | IPC_EXCL | (int)SVS_MODE_MAKING);
         if (shmid >= 0) {
             switch (claim(h, bare, len, i, shmid, size, flags, mode, deadline)) {
             case CLAIM_WON:
@@ -666,15 +740,22 @@ restart:
             i--;
             continue;
         case SLOT_MINE:
-            if (s.hdr->state == SVS_STATE_READY) {
-                slot_release(&s);
+            if (s.seen == SVS_SEEN_READY) {
+                /* Complete -- unless a remover died between the set and the
+                 * segment: then finish its work. */
+                if (slot_reclaim(key, &s) == 0) {
+                    i--;
+                    continue;
+                }
                 errno = EEXIST;
                 goto fail;
             }
-            if (s.hdr->state == SVS_STATE_UNLINKING) {
-                /* A remover died half-way: finish its work. */
-                slot_reclaim(key, &s);
-                i--;
+            if (s.seen == SVS_SEEN_UNLINKING) {
+                /* A remover died half-way: finish its work -- unless the
+                 * old block is still in use; then it keeps this key until
+                 * its users let go, and the new block goes to the next. */
+                if (slot_reclaim(key, &s) == 0)
+                    i--;
                 continue;
             }
             switch (slot_wait(key, &s, deadline)) {
@@ -683,12 +764,10 @@ restart:
                 errno = EEXIST;
                 goto fail;
             case SETTLED_DEAD:
-                if (slot_abandoned(&s)) {
-                    slot_reclaim(key, &s);
+                if (slot_reclaim(key, &s) == 0) {
                     i--;
                     continue;
                 }
-                slot_release(&s);
                 errno = EEXIST;
                 goto fail;
             case SETTLED_GONE:
@@ -708,12 +787,10 @@ restart:
             }
             continue;
         case SLOT_PARTIAL:
-            if (slot_abandoned(&s)) {
-                slot_reclaim(key, &s);
+            /* Removed only with the proof of a dead creator of ours;
+             * otherwise another program's, and stepped around. */
+            if (slot_reclaim(key, &s) == 0)
                 i--;
-                continue;
-            }
-            slot_release(&s);
             continue;
         default: /* another name's block, or not ours: next key */
             continue;
@@ -737,7 +814,9 @@ sysvshm_create(const char *name, size_t size, int flags, mode_t mode)
     sysvshm_t *h;
     int tries;
 
-    if ((flags & ~SYSVSHM_NOLOCK) != 0 || (mode & ~(mode_t)0777) != 0 ||
+    /* Execute bits are refused: the library uses them as marks that only an
+     * owner can set (reclaim.c). */
+    if ((flags & ~SYSVSHM_NOLOCK) != 0 || (mode & ~(mode_t)0666) != 0 ||
         (mode & 0600) != 0600 || size == 0) {
         errno = EINVAL;
         return NULL;
@@ -760,64 +839,106 @@ sysvshm_create(const char *name, size_t size, int flags, mode_t mode)
 
 /* ---- attach --------------------------------------------------------------------- */
 
-/* Find the name's READY block; on success s->hdr is mapped (rw if map_rw). */
+/*
+ * Find the name's READY block; on success out->hdr is mapped (rw if map_rw).
+ * The caller's own blocks (made by its effective user) come first, in probe
+ * order; then, at the keys passed over for that reason alone, root's blocks
+ * (or, with SYSVSHM_ANYUSER, anybody's).  So a block another user put at an
+ * earlier key never hides one's own.  for_remove: also accept a block whose
+ * semaphore set was removed by hand (out->set_gone tells), so that its owner
+ * can clear it.
+ */
 static int
-find_block(const char *bare, size_t len, int flags, int map_rw, struct slot *out,
-           key_t *keyp)
+find_block(const char *bare, size_t len, int flags, int map_rw, int for_remove,
+           struct slot *out, key_t *keyp)
 {
     long long deadline = svs_now_ms() + SVS_INIT_WAIT_MS;
     int saw_bad = 0, saw_denied = 0, saw_busy = 0;
-    unsigned i;
+    unsigned visit = (1u << SYSVSHM_PROBE_MAX) - 1, later = 0;
+    int pass;
 
-    for (i = 0; i < SYSVSHM_PROBE_MAX; i++) {
-        key_t key = svs_probe_key(bare, len, i);
-        int k = slot_examine(key, i, bare, len, flags, map_rw, out);
+    for (pass = 0; pass < 2; pass++) {
+        unsigned i;
 
-        if (k < 0)
-            return -1;
-        if (k == SLOT_BAD)
-            saw_bad = 1;
-        if (k == SLOT_DENIED)
-            saw_denied = 1;
-        if (k == SLOT_PARTIAL)
-            slot_release(out);
-        if (k != SLOT_MINE)
-            continue;
-        /* Decide on the checked copy: the live state may have moved on
-         * since, and the copy would then be stale (semid not yet set). */
-        if (out->copy.state == SVS_STATE_INIT) {
-            enum settle st = slot_wait(key, out, deadline);
+        for (i = 0; i < SYSVSHM_PROBE_MAX; i++) {
+            key_t key = svs_probe_key(bare, len, i);
+            int k;
 
-            if (st == SETTLED_TIMEOUT)
-                saw_busy = 1;
-            if (st != SETTLED_READY) {
+            if (!(visit & (1u << i)))
+                continue;
+            k = slot_examine(key, i, bare, len, pass == 0 ? flags | SVS_OWN_ONLY : flags,
+                             map_rw, out);
+            if (k < 0)
+                return -1;
+            if (k == SLOT_DENIED && pass == 0 && out->not_own) {
+                later |= 1u << i; /* another user's: look again in pass 2 */
+                continue;
+            }
+            if (k == SLOT_BAD)
+                saw_bad = 1;
+            if (k == SLOT_DENIED)
+                saw_denied = 1;
+            if (k == SLOT_PARTIAL)
+                slot_release(out);
+            if (k != SLOT_MINE)
+                continue;
+            /* Decide on the checked copy: the live state may have moved on
+             * since, and the copy would then be stale (semid not yet set). */
+            if (out->copy.state == SVS_STATE_INIT) {
+                enum settle st = slot_wait(key, out, deadline);
+
+                if (st == SETTLED_TIMEOUT)
+                    saw_busy = 1;
+                if (st != SETTLED_READY) {
+                    slot_release(out);
+                    continue;
+                }
+                /* Its creator has now written the semaphore id: check again. */
+                if (slot_check(out, key) != SVS_HDR_OK) {
+                    slot_release(out);
+                    saw_bad = 1;
+                    continue;
+                }
+                if (shmctl(out->shmid, IPC_STAT, &out->ds) == 0)
+                    slot_judge_state(out, key);
+                if (out->kind == SLOT_BAD) {
+                    slot_release(out);
+                    saw_bad = 1;
+                    continue;
+                }
+            }
+            if (out->copy.state != SVS_STATE_READY) {
                 slot_release(out);
                 continue;
             }
-            /* Its creator has now written the semaphore id: check again. */
-            if (slot_check(out, key) != SVS_HDR_OK) {
+            /* The set the header names must be the one at the key, or the
+             * header lies -- unless a remover took the set away just now
+             * (or died after that: its mark says so), or someone removed
+             * it by hand and the block's owner now removes the block. */
+            if ((out->copy.flags & SVS_HF_LOCK) && semget(key, 0, 0) != out->copy.semid) {
+                struct shmid_ds ds;
+                int removed = !slot_present(key, out) ||
+                              out->hdr->state != SVS_STATE_READY ||
+                              (shmctl(out->shmid, IPC_STAT, &ds) == 0 &&
+                               ((unsigned)ds.shm_perm.mode & 0111u) == SVS_MODE_DOOMED);
+
+                if (for_remove && !removed && semget(key, 0, 0) < 0 && errno == ENOENT) {
+                    out->set_gone = 1;
+                    *keyp = key;
+                    return 0;
+                }
                 slot_release(out);
-                saw_bad = 1;
+                if (!removed)
+                    saw_bad = 1;
                 continue;
             }
+            out->set_gone = 0;
+            *keyp = key;
+            return 0;
         }
-        if (out->copy.state != SVS_STATE_READY) {
-            slot_release(out);
-            continue;
-        }
-        /* The set the header names must be the one at the key, or the
-         * header lies -- unless a remover took the set away just now. */
-        if ((out->copy.flags & SVS_HF_LOCK) && semget(key, 0, 0) != out->copy.semid) {
-            int removed = !slot_present(key, out) ||
-                          out->hdr->state != SVS_STATE_READY;
-
-            slot_release(out);
-            if (!removed)
-                saw_bad = 1;
-            continue;
-        }
-        *keyp = key;
-        return 0;
+        visit = later;
+        if (visit == 0)
+            break;
     }
     errno = saw_bad ? EPROTO : saw_busy ? EAGAIN : saw_denied ? EACCES : ENOENT;
     return -1;
@@ -842,7 +963,7 @@ sysvshm_attach(const char *name, int flags)
     h = handle_new();
     if (h == NULL)
         return NULL;
-    if (find_block(bare, len, flags, !(flags & SYSVSHM_RDONLY), &s, &key) < 0) {
+    if (find_block(bare, len, flags, !(flags & SYSVSHM_RDONLY), 0, &s, &key) < 0) {
         saved = errno;
         free(h);
         errno = saved;
@@ -957,11 +1078,12 @@ sysvshm_remove_v2(const char *name, int flags)
     }
     if (svs_name_check(name, &bare, &len) < 0)
         return -1;
-    if (find_block(bare, len, flags, 0, &s, &key) < 0)
+    if (find_block(bare, len, flags, 0, 1, &s, &key) < 0)
         return -1;
     /* find_block mapped it read-only (a failed remove must change nothing);
-     * the UNLINKING mark needs a writable mapping. */
-    semid = (s.copy.flags & SVS_HF_LOCK) ? s.copy.semid : -1;
+     * the UNLINKING mark needs a writable mapping.  A set removed by hand
+     * is not looked for: whatever sits at the key now is not the block's. */
+    semid = (s.copy.flags & SVS_HF_LOCK) && !s.set_gone ? s.copy.semid : -1;
     {
         struct svs_header *rw = shmat(s.shmid, NULL, 0);
 

@@ -83,6 +83,19 @@ struct svs_header {
 #define SVS_SEM_T 2 /* number of writers waiting: new readers hold back */
 #define SVS_NSEMS 3
 
+/*
+ * Marks in permission bits, which only the owner, the creator or a privileged
+ * process can set (see reclaim.c).  A finished block has no execute bit.
+ *   SVS_MODE_MAKING  the segment's mode from shmget until just before READY
+ *   SVS_MODE_DOOMED  added by a remover before it marks the block UNLINKING
+ *   SVS_SEM_MARK     in the mode of every semaphore set the library makes
+ * Execute bits grant nothing on a semaphore set, and on a segment only
+ * SHM_EXEC attaches, which also need the read bit.
+ */
+#define SVS_MODE_MAKING 0711u
+#define SVS_MODE_DOOMED 0100u
+#define SVS_SEM_MARK 0100u
+
 /* How long a block that a live process is still creating is waited for. */
 #define SVS_INIT_WAIT_MS 3000L
 
@@ -120,6 +133,30 @@ void svs_name_generate(char *out, size_t outlen);
  * `avail` bytes of hdr; never writes. */
 enum { SVS_HDR_FOREIGN = 0, SVS_HDR_OK = 1, SVS_HDR_BAD = 2 };
 int svs_header_check(const void *hdr, size_t avail, size_t seg_size, key_t key);
+
+/* ---- the one rule for destroying what we did not just make (reclaim.c) ---- */
+/* What a segment's checked header says it is. */
+enum {
+    SVS_SEEN_FOREIGN,   /* no magic and not a prefix of our header */
+    SVS_SEEN_BAD,       /* our magic, header not trusted */
+    SVS_SEEN_PARTIAL,   /* no magic, a prefix of what a creator writes */
+    SVS_SEEN_INIT,
+    SVS_SEEN_READY,
+    SVS_SEEN_UNLINKING
+};
+/* May the segment described by ds (a fresh IPC_STAT) be destroyed?  seen:
+ * SVS_SEEN_*; set_gone: the header names a set that is no longer at the key;
+ * self: attachments that are the caller's own (0 or 1); any_user: judge for
+ * a caller allowed to remove other users' leftovers (the tool's gc), else
+ * only the caller's own.  Returns NULL if it may, else why not. */
+const char *svs_reclaim_verdict(const struct shmid_ds *ds, int seen, int set_gone,
+                                long self, int any_user);
+/* The id of the set at key if it is provably the set of the block whose
+ * segment is seg and whose header names semid (-2: being made), else -1. */
+int svs_sem_of_block(key_t key, int semid, const struct shmid_ds *seg);
+/* The id of a set of the caller's own at key whose block is gone (no
+ * segment at the key, or only my_shmid), else -1. */
+int svs_sem_stray(key_t key, int my_shmid);
 
 /* ---- locking (lock.c) ---- */
 int svs_sem_init(int semid);
