@@ -555,6 +555,7 @@ Test(collide, block_being_made_by_a_live_process_is_waited_for)
 struct half {
     const char *name;
     uint32_t state;
+    int marked;
 };
 
 static int child_half_make(void *arg)
@@ -564,13 +565,37 @@ static int child_half_make(void *arg)
     struct svs_header *hdr;
 
     TU_CHECK(h != NULL, 1);
-    hdr = shmat(shmget(sysvshm_key(h), 0, 0), NULL, 0);
+    int id = shmget(sysvshm_key(h), 0, 0);
+    struct shmid_ds ds;
+
+    hdr = shmat(id, NULL, 0);
     TU_CHECK(hdr != (void *)-1, 2);
+    if (hm->marked) {
+        /* The marks a creator or remover of the library leaves in the mode
+         * (docs/format.md): 0711 until READY; the 0100 bit once removal
+         * began.  Without them the state is just bytes someone wrote. */
+        TU_CHECK(shmctl(id, IPC_STAT, &ds) == 0, 3);
+        ds.shm_perm.mode = hm->state == SVS_STATE_INIT ? 0711 : 0700;
+        TU_CHECK(shmctl(id, IPC_SET, &ds) == 0, 4);
+    }
     hdr->state = hm->state;
     _exit(0); /* dies without finishing (or undoing) it */
 }
 
-static void dead_creator_case(uint32_t state)
+/* A state written into a complete block by someone who may write it, not
+ * by a creator or remover: the block keeps its name and is never removed. */
+static void forged_state_case(const char *n, key_t k, int oldshm)
+{
+    struct shmid_ds ds;
+
+    TU_ASSERT_NULL_ERR(sysvshm_attach(n, 0), EPROTO);
+    TU_ASSERT_NULL_ERR(sysvshm_create(n, 128, 0, 0600), EEXIST);
+    cr_assert_eq(shmget(k, 0, 0), oldshm, "the block was removed");
+    cr_assert_eq(shmctl(oldshm, IPC_STAT, &ds), 0);
+    cr_assert_geq(semget(k, 0, 0), 0, "its semaphore set was removed");
+}
+
+static void dead_creator_case(uint32_t state, int marked)
 {
     struct half hm;
     const char *n = tu_name("dead");
@@ -582,6 +607,7 @@ static void dead_creator_case(uint32_t state)
         cr_skip_test("keys of the name taken");
     hm.name = n;
     hm.state = state;
+    hm.marked = marked;
     st = tu_wait(tu_fork(child_half_make, &hm), 10000);
     cr_assert_eq(st, 0, "child making a half-made block: check %d failed", st);
     oldshm = shmget(k, 0, 0);
@@ -590,6 +616,10 @@ static void dead_creator_case(uint32_t state)
     tu_register_shm(oldshm, k);
     if (oldsem >= 0)
         tu_register_sem(oldsem, k);
+    if (!marked) {
+        forged_state_case(n, k, oldshm);
+        return;
+    }
 
     TU_ASSERT_NULL_ERR(sysvshm_attach(n, 0), ENOENT);
     h = sysvshm_create(n, 128, 0, 0600);
@@ -607,10 +637,20 @@ static void dead_creator_case(uint32_t state)
 
 Test(collide, half_made_block_of_a_dead_creator_is_passed_over)
 {
-    dead_creator_case(SVS_STATE_INIT);
+    dead_creator_case(SVS_STATE_INIT, 1);
 }
 
 Test(collide, half_removed_block_is_passed_over)
 {
-    dead_creator_case(SVS_STATE_UNLINKING);
+    dead_creator_case(SVS_STATE_UNLINKING, 1);
+}
+
+Test(collide, init_written_into_a_block_keeps_it)
+{
+    dead_creator_case(SVS_STATE_INIT, 0);
+}
+
+Test(collide, unlinking_written_into_a_block_keeps_it)
+{
+    dead_creator_case(SVS_STATE_UNLINKING, 0);
 }

@@ -156,14 +156,21 @@ static void crash_in_unlink(const char *point, int by_handle, int keep_attached)
         cr_assert_eq(memcmp(sysvshm_buf(old), "old", 3), 0);
     }
 
-    /* The next creator finishes the removal. */
+    /* The next creator finishes the removal -- unless the old block is still
+     * in use: then it is left alone, and the new block goes beside it. */
     h = sysvshm_create(n, SZ, 0, 0600);
     cr_assert_not_null(h, "create after a crash at %s: %s; at the keys:%s", point,
                        strerror(errno), r_describe(n));
     cr_assert_eq(((unsigned char *)sysvshm_buf(h))[0], 0, "new block shows old data");
-    cr_assert_eq(r_count_shm(n), 1, "crash at %s: segments left:%s", point, r_describe(n));
-    cr_assert_eq(r_count_sem(n), 1, "crash at %s: semaphore sets left:%s", point,
-                 r_describe(n));
+    if (old != NULL) {
+        cr_assert_neq(sysvshm_key(h), tu_name_key(n), "a block in use was reclaimed");
+        cr_assert_eq(r_count_shm(n), 2, "crash at %s: segments:%s", point, r_describe(n));
+        cr_assert_eq(memcmp(sysvshm_buf(old), "old", 3), 0, "the old block lost its data");
+    } else {
+        cr_assert_eq(r_count_shm(n), 1, "crash at %s: segments left:%s", point, r_describe(n));
+        cr_assert_eq(r_count_sem(n), 1, "crash at %s: semaphore sets left:%s", point,
+                     r_describe(n));
+    }
     cr_assert_eq(sysvshm_lock(h, SYSVSHM_WRITE, 1000), 0);
     cr_assert_eq(sysvshm_unlock(h), 0);
     if (old != NULL) {
@@ -174,6 +181,16 @@ static void crash_in_unlink(const char *point, int by_handle, int keep_attached)
     }
     cr_assert_eq(sysvshm_unlink(h), 0);
     cr_assert_eq(sysvshm_close(h), 0);
+    if (keep_attached) {
+        /* Its last user gone, the half-removed block is reclaimed by the
+         * next create of the name, which then lands at the first key. */
+        h = sysvshm_create(n, SZ, 0, 0600);
+        cr_assert_not_null(h, "create: %s;%s", strerror(errno), r_describe(n));
+        cr_assert_eq(sysvshm_key(h), tu_name_key(n), "not reclaimed:%s", r_describe(n));
+        cr_assert_eq(r_count_shm(n), 1, "%s", r_describe(n));
+        cr_assert_eq(sysvshm_unlink(h), 0);
+        cr_assert_eq(sysvshm_close(h), 0);
+    }
     cr_assert(tu_name_keys_free(n), "crash at %s: left behind:%s", point, r_describe(n));
 }
 
@@ -237,7 +254,8 @@ static int child_slow_creator(void *arg)
     } arg2;
     int id, sid;
 
-    id = shmget(k, R_HDR + SZ, IPC_CREAT | IPC_EXCL | 0600);
+    /* docs/format.md: made with the creator's mark 0711 for its mode. */
+    id = shmget(k, R_HDR + SZ, IPC_CREAT | IPC_EXCL | 0711);
     TU_CHECK(id >= 0, 2);
     p = shmat(id, NULL, 0);
     TU_CHECK(p != (void *)-1, 3);
@@ -248,7 +266,7 @@ static int child_slow_creator(void *arg)
     if (tu_take(j->rfd, 20000) != 0)
         return 5;
     /* Told to finish: the set, its values, then READY. */
-    sid = semget(k, 3, IPC_CREAT | IPC_EXCL | 0600);
+    sid = semget(k, 3, IPC_CREAT | IPC_EXCL | 0600 | 0100); /* the set's mark */
     TU_CHECK(sid >= 0, 6);
     arg2.array = zero;
     TU_CHECK(semctl(sid, 0, SETALL, arg2) == 0, 7);
@@ -258,6 +276,14 @@ static int child_slow_creator(void *arg)
     __sync_synchronize(); /* the set's id before READY, as a creator does */
 #endif
     r_put32(p, R_OFF_STATE, R_STATE_READY);
+    {
+        struct shmid_ds ds;
+
+        /* Then the caller's mode replaces the creator's mark. */
+        TU_CHECK(shmctl(id, IPC_STAT, &ds) == 0, 8);
+        ds.shm_perm.mode = 0600;
+        TU_CHECK(shmctl(id, IPC_SET, &ds) == 0, 9);
+    }
     shmdt(p);
     return 0;
 }

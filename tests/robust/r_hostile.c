@@ -272,9 +272,22 @@ Test(hostile, semid_not_the_set_at_the_key)
     cr_assert_eq(semctl(victim, 0, SETALL, arg), 0);
     r_hdr_build(h, n, USZ, R_STATE_READY, 0, 1, victim);
     id = r_raw_segment(key, R_HDR + USZ, h, sizeof h, 0600);
-    /* Its header passes the check, so a create may take the name as
-     * existing (EEXIST) rather than go beside: either, untouched. */
-    expect_untrusted_(n, key, id, 1, 1);
+    /* Never attached; the name is taken (EEXIST); but it is our own user's
+     * block whose set is gone (as after `ipcrm -s'), so its owner may
+     * remove it -- the segment only, never the set it names. */
+    {
+        unsigned char *snap;
+        size_t len;
+
+        snap = r_snapshot(id, &len);
+        TU_ASSERT_NULL_ERR(sysvshm_attach(n, 0), EPROTO);
+        TU_ASSERT_NULL_ERR(sysvshm_attach(n, SYSVSHM_RDONLY), EPROTO);
+        TU_ASSERT_NULL_ERR(sysvshm_create(n, 64, 0, 0600), EEXIST);
+        cr_assert(r_unchanged(key, id, snap, len), "the block was changed");
+        free(snap);
+        cr_assert_eq(sysvshm_remove(n), 0, "remove: %s", strerror(errno));
+        cr_assert(tu_name_keys_free(n), "left:%s", r_describe(n));
+    }
     arg.array = now;
     cr_assert_eq(semctl(victim, 0, GETALL, arg), 0, "the victim set was removed");
     cr_assert(now[0] == 1 && now[1] == 7 && now[2] == 0, "the victim set was changed");
@@ -290,10 +303,26 @@ Test(hostile, unlinking_block_is_never_attached)
     key_t key = tu_name_key(n);
     unsigned char h[R_HDR];
 
+    /* With the remover's mark in its mode (docs/format.md), a removal under
+     * way: nobody attaches it, there is nothing left to remove. */
     r_hdr_build(h, n, USZ, R_STATE_UNLINKING, 0, 0, -1);
-    r_raw_segment(key, R_HDR + USZ, h, sizeof h, 0600);
+    r_raw_segment(key, R_HDR + USZ, h, sizeof h, 0600 | 0100);
     TU_ASSERT_NULL_ERR(sysvshm_attach(n, 0), ENOENT);
     TU_ASSERT_ERR(sysvshm_remove(n), ENOENT);
+}
+
+/* Without the mark the state is only bytes that anyone who may write the
+ * block could have written: the block is taken as damaged and kept. */
+Test(hostile, unlinking_without_removers_mark_is_damaged)
+{
+    const char *n = r_name("unlknomark");
+    key_t key = tu_name_key(n);
+    unsigned char h[R_HDR];
+    int id;
+
+    r_hdr_build(h, n, USZ, R_STATE_UNLINKING, 0, 0, -1);
+    id = r_raw_segment(key, R_HDR + USZ, h, sizeof h, 0600);
+    expect_untrusted_(n, key, id, 1, 1);
 }
 
 /* A segment without the magic is foreign: passed over, never touched. */
