@@ -78,7 +78,8 @@ typedef struct sysvshm sysvshm_t;
  *        read it back with sysvshm_name).  Only read during the call.
  * flags: 0 or SYSVSHM_NOLOCK (no semaphore set: sysvshm_lock fails ENOTSUP).
  * mode:  permission bits of the segment and its semaphore set, used as given
- *        (no umask).  Must include 0600 and nothing outside 0777.
+ *        (no umask).  Must include 0600 and nothing outside 0666: execute
+ *        bits are the library's own marks (docs/format.md).
  *
  * Returns a handle the caller owns (end it with sysvshm_close), or NULL with
  * errno set:
@@ -88,7 +89,8 @@ typedef struct sysvshm sysvshm_t;
  *                 above the system's maximum segment size (SHMMAX).
  *   ENAMETOOLONG  name longer than SYSVSHM_NAME_MAX.
  *   EEXIST        a block of that name exists (or is being created by a live
- *                 process that did not finish within a few seconds).
+ *                 process that did not finish within a few seconds, or a
+ *                 damaged block bears the name).
  *   EADDRINUSE    every key of the name's probe sequence is held by other
  *                 blocks or by segments that are not this library's.
  *   ENOSPC        the system's limit on segments (SHMMNI) or semaphore sets
@@ -99,6 +101,12 @@ typedef struct sysvshm sysvshm_t;
  *   EAGAIN        the name's keys kept changing hands (1000 tries).
  *   EACCES, EPERM as reported by shmget, shmat or semget.
  * A failure leaves nothing behind: no segment, no semaphore set.
+ *
+ * Create removes leftovers at the name's keys only on proof that they are
+ * this library's and abandoned: a half-made block of the caller's own user
+ * whose creator is known to be dead, a half-removed one whose remover had
+ * begun, nothing attached to either (docs/format.md, "What the library
+ * removes").  Anything else it steps around or reports as EEXIST.
  */
 SYSVSHM_API sysvshm_t *sysvshm_create(const char *name, size_t size, int flags,
                                       mode_t mode);
@@ -111,6 +119,9 @@ SYSVSHM_API sysvshm_t *sysvshm_create(const char *name, size_t size, int flags,
  *        block created by another user; by default only blocks created by
  *        the caller's effective user or by root are accepted, so another
  *        local user cannot plant a look-alike block under a known name).
+ *        The caller's own block (made by its effective user) is preferred
+ *        wherever it is in the probe sequence; then root's, or with
+ *        SYSVSHM_ANYUSER anybody's, the first in probe order.
  *
  * Only a complete block that this library made for exactly this name is ever
  * attached; segments that are not, including half-made blocks of dead
@@ -125,7 +136,9 @@ SYSVSHM_API sysvshm_t *sysvshm_create(const char *name, size_t size, int flags,
  *                 permissions deny us, or the block was made by another user
  *                 and SYSVSHM_ANYUSER was not given; no other block matched.
  *   EPROTO        the segment carries this library's magic for this name but
- *                 its header is damaged or of an unknown format version.
+ *                 its header is damaged or of an unknown format version, or
+ *                 says a state the kernel's record contradicts, or names a
+ *                 semaphore set that is not at its key.
  *   EAGAIN        the block is still being created by a live process.
  *   EMFILE, ENOMEM as reported by shmat.
  */
@@ -173,7 +186,10 @@ SYSVSHM_API int sysvshm_unlink(sysvshm_t *shm);
 
 /*
  * Destroy the block that holds `name` now, as sysvshm_unlink does, without
- * attaching it for the caller.  Same as sysvshm_remove_v2(name, 0).
+ * attaching it for the caller.  Same as sysvshm_remove_v2(name, 0).  Blocks
+ * are looked for as by sysvshm_attach (the caller's own first).  A block
+ * whose semaphore set was removed by hand (ipcrm -s) is removed too; no
+ * other set is ever touched.
  * Returns 0, or -1 with errno EINVAL, ENAMETOOLONG (bad name), ENOENT (no
  * such block, or another remover got there first), EACCES (made by another
  * user: see SYSVSHM_ANYUSER), EPROTO (damaged header: nothing is removed),
@@ -208,6 +224,8 @@ SYSVSHM_API int sysvshm_remove_v2(const char *name, int flags);
  *   ETIMEDOUT  timeout_ms > 0 elapsed.
  *   EIDRM      the block was destroyed.
  *   EACCES     the semaphore set's permissions deny us.
+ *   EAGAIN     SYSVSHM_READ when the most readers a semaphore can count
+ *              (SEMVMX, 32767 on most systems) already hold the lock.
  */
 SYSVSHM_API int sysvshm_lock(sysvshm_t *shm, int how, long timeout_ms);
 
