@@ -18,8 +18,12 @@
 #endif
 
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/types.h>
+#include <sys/ipc.h>
+#include <sys/shm.h>
 
 #include <sysvshm.h>
 
@@ -42,24 +46,77 @@ static const char help[] =
     "Exit status: 0 when done (also after Ctrl-C or SIGTERM), 1 on error\n"
     "(for example when the block already exists), 2 on bad usage.\n";
 
-/* The name is taken: most likely by an earlier process1 that was killed
- * (kill -9, a crash) before it could remove its block.  Say how to remove it;
- * for ipcrm, the key it really lives at if we can attach it. */
+/* The program that runs as process pid, where the system says (Linux's
+ * /proc); "" elsewhere. */
+static const char *program_of(long pid, char *buf, size_t len)
+{
+    char path[64];
+    FILE *f;
+    size_t n;
+
+    snprintf(path, sizeof path, "/proc/%ld/comm", pid);
+    f = fopen(path, "r");
+    if (f == NULL)
+        return "";
+    n = fread(buf, 1, len - 1, f);
+    fclose(f);
+    while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+        n--;
+    buf[n] = '\0';
+    return buf;
+}
+
+/* The name is taken: by a process1 that is still running, or by one that
+ * was killed (kill -9, a crash) before it could remove its block.  Only in
+ * the second case is removing it the right advice: removing a block in use
+ * pulls it from under the program using it.  The kernel knows who made the
+ * segment (shm_cpid) and how many processes have it attached. */
 static void already_exists(const char *name)
 {
     sysvshm_t *old = sysvshm_attach(name, 0);
-    unsigned long key;
+    struct shmid_ds ds;
+    char prog[64] = "", what[96];
+    long cpid, others;
+    int alive, id;
 
-    if (old != NULL) {
-        key = (unsigned long)sysvshm_key(old);
-        (void)sysvshm_close(old);
-    } else {
-        key = (unsigned long)sysvshm_name_key(name);
+    if (old == NULL) {
+        fprintf(stderr, "process1: block \"%s\" already exists but cannot be attached "
+                "(%s); see 'sysvshm stat %s'\n", name, strerror(errno), name);
+        return;
     }
-    fprintf(stderr,
-            "process1: block \"%s\" already exists (left by a killed run?);"
-            " remove it with 'sysvshm rm %s' or 'ipcrm -M 0x%08lx -S 0x%08lx'\n",
-            name, name, key, key);
+    id = shmget(sysvshm_key(old), 0, 0);
+    if (id < 0 || shmctl(id, IPC_STAT, &ds) != 0) {
+        (void)sysvshm_close(old);
+        fprintf(stderr, "process1: block \"%s\" already exists; see 'sysvshm stat %s'\n",
+                name, name);
+        return;
+    }
+    (void)sysvshm_close(old);
+    cpid = (long)ds.shm_cpid;
+    others = (long)ds.shm_nattch - 1; /* not counting our own look */
+    /* 0: the creator is outside our PID namespace; it may well be running. */
+    alive = cpid <= 0 || kill((pid_t)cpid, 0) == 0 || errno == EPERM;
+    if (cpid > 0 && *program_of(cpid, prog, sizeof prog) != '\0')
+        snprintf(what, sizeof what, "%s (pid %ld)", prog, cpid);
+    else if (cpid > 0)
+        snprintf(what, sizeof what, "process %ld", cpid);
+    else
+        snprintf(what, sizeof what, "a process not visible from here");
+    if (alive) {
+        fprintf(stderr, "process1: block \"%s\" is in use by %s, still running, "
+                "with %ld process%s attached; stop it first, or pick another name "
+                "with --name\n", name, what, others, others == 1 ? "" : "es");
+    } else if (others > 0) {
+        fprintf(stderr, "process1: block \"%s\" was left by a run that died (creator %ld "
+                "is gone), but %ld process%s still %s it attached; stop %s, then "
+                "remove it with 'sysvshm rm %s'\n", name, cpid, others,
+                others == 1 ? "" : "es", others == 1 ? "has" : "have",
+                others == 1 ? "it" : "them", name);
+    } else {
+        fprintf(stderr, "process1: block \"%s\" was left by a run that died (creator %ld "
+                "is gone); remove it with 'sysvshm rm %s' and start again\n",
+                name, cpid, name);
+    }
 }
 
 int main(int argc, char **argv)

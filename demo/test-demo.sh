@@ -29,7 +29,7 @@ cleanup() {
     wait
     # Only a program killed by `finish' can leave a block: remove it with
     # the sysvshm tool if it was built, else name it.
-    for n in "$name" "$name-b" "$name-f" "$name-l" "$name-i" "$name-x" "$name-p"; do
+    for n in "$name" "$name-b" "$name-f" "$name-l" "$name-i" "$name-x" "$name-k" "$name-p"; do
         gone "$n" && continue
         if [ -x ./tools/sysvshm ]; then
             ./tools/sysvshm rm "$n"
@@ -260,8 +260,11 @@ pids="$pid1"
 wait_line "$tmp/o1"
 "$p1" --name "$name-x" --count 1 >"$tmp/out" 2>"$tmp/err"
 st=$?
-if [ $st -eq 1 ] && [ "$(lines "$tmp/err")" = 1 ] && grep "already exists.*sysvshm rm $name-x" "$tmp/err" >/dev/null; then
-    pass "second process1: exit 1, says how to remove the block"
+# It says who uses the block, and does not advise removing it.
+if [ $st -eq 1 ] && [ "$(lines "$tmp/err")" = 1 ] \
+    && grep "block \"$name-x\" is in use by .*$pid1.*still running" "$tmp/err" >/dev/null \
+    && ! grep "sysvshm rm" "$tmp/err" >/dev/null; then
+    pass "second process1: exit 1, says the first is still running, no removal advice"
 else
     fail "second process1: exit $st, stderr:"
     cat "$tmp/err"
@@ -278,6 +281,47 @@ st1=$?
 pids=
 [ $st1 -eq 0 ] && pass "process1 exits 0 on SIGTERM" || fail "process1 on SIGTERM: exit $st1"
 gone "$name-x" && pass "SIGTERM left no block" || fail "SIGTERM left block $name-x"
+
+# ---- process1 killed with kill -9: what the README says happens ----------------
+# process2 keeps printing; the next process1 says the block was left by a
+# run that died and gives the one command that fixes it; after it, all is
+# as new.
+run_both "$name-k"
+kill -KILL "$pid1"
+finish "$pid1"
+: >"$tmp/o2"
+wait_line "$tmp/o2" && kill -0 "$pid2" 2>/dev/null \
+    && pass "process2 keeps printing after process1 is killed" \
+    || fail "process2 stopped when process1 was killed"
+"$p1" --name "$name-k" --count 1 >"$tmp/out" 2>"$tmp/err"
+st=$?
+if [ $st -eq 1 ] && grep "left by a run that died (creator $pid1 is gone), but 1 process still has it attached; stop it, then remove it with 'sysvshm rm $name-k'" "$tmp/err" >/dev/null; then
+    pass "process1 after kill -9, process2 running: says stop it, then sysvshm rm"
+else
+    fail "process1 after kill -9 with process2 running: exit $st, stderr:"
+    cat "$tmp/err"
+fi
+kill -INT "$pid2"
+finish "$pid2"
+pids=
+"$p1" --name "$name-k" --count 1 >"$tmp/out" 2>"$tmp/err"
+st=$?
+want="process1: block \"$name-k\" was left by a run that died (creator $pid1 is gone); remove it with 'sysvshm rm $name-k' and start again"
+if [ $st -eq 1 ] && [ "$(cat "$tmp/err")" = "$want" ]; then
+    pass "process1 after kill -9: exit 1, says the run died and how to remove it"
+else
+    fail "process1 after kill -9: exit $st, stderr:"
+    cat "$tmp/err"
+fi
+if [ -x "$tool" ]; then
+    if "$tool" rm "$name-k" && "$p1" --name "$name-k" --count 1 >"$tmp/out" 2>"$tmp/err" \
+        && [ "$(cat "$tmp/out")" = "1 0 0 0" ]; then
+        pass "sysvshm rm, then process1 starts afresh"
+    else
+        fail "after sysvshm rm: process1 says:"
+        cat "$tmp/out" "$tmp/err"
+    fi
+fi
 
 # ---- stdout closed: process1 | head -n 2 -----------------------------------------
 "$p1" --name "$name-p" --count 100 --interval 20 2>"$tmp/err" | head -n 2 >"$tmp/out"

@@ -3,9 +3,12 @@
 ## The manual pages are written by hand in man(7) macros and shipped as
 ## they are: building, installing and `make distcheck' need no doc tools.
 ## A page that documents several functions has one-line `.so' pages for the
-## others.  The tool's page, man/sysvshm.1, is listed in tools/local.mk.
+## others.  The library's overview is libsysvshm(3), as libcurl's is
+## libcurl(3), so that `man sysvshm' finds the tool; sysvshm(3) links to it.
+## The tool's page, man/sysvshm.1, is listed in tools/local.mk.
 
 dist_man_MANS += \
+	man/libsysvshm.3 \
 	man/sysvshm.3 \
 	man/sysvshm_create.3 \
 	man/sysvshm_attach.3 \

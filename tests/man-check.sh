@@ -330,6 +330,21 @@ for page in "$tmp"/man1/* "$tmp"/man3/*; do
         fi
     fi
 done
+# `man sysvshm' is the tool; the library's overview is libsysvshm(3) (as
+# libcurl's is libcurl(3)), with sysvshm(3) a link to it; no page sends the
+# reader to sysvshm(3) for the library.
+if [ "$(sed -n 1p "$mandir/sysvshm.3")" != ".so man3/libsysvshm.3" ]; then
+    fail "man/sysvshm.3 must be a link to man3/libsysvshm.3"
+fi
+if ! sed -n '/^\.SH NAME/{n;p;}' "$mandir/libsysvshm.3" | grep '^libsysvshm' >/dev/null; then
+    fail "man/libsysvshm.3: NAME must start with libsysvshm"
+fi
+for page in "$mandir"/*.[0-9]; do
+    if grep '^\.BR sysvshm (3)' "$page" >/dev/null; then
+        fail "$(basename "$page"): refers to sysvshm(3); the overview is libsysvshm(3)"
+    fi
+done
+
 [ $have_man = yes ] || echo "man-check: no man -l here, rendering check skipped"
 [ $have_groff = yes ] || echo "man-check: no groff here, groff -ww check skipped"
 
