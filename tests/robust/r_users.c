@@ -255,3 +255,90 @@ Test(users, roots_block_is_trusted_but_not_removable_by_users)
     sysvshm_close(h);
     cr_assert(tu_name_keys_free(n), "%s", r_describe(n));
 }
+
+/* The sharing recipe of sysvshm_create(3) and the README: a service makes a
+ * 0660 block; a member of its group, running as another user, attaches it
+ * with SYSVSHM_ANYUSER (and only with it); a user outside the group cannot,
+ * ANYUSER or not. */
+#define UID_SVC 65532
+#define UID_OUT 65531
+#define GID_SHARE 65530
+
+struct groupjob {
+    uid_t uid;
+    gid_t gid;   /* primary group */
+    gid_t extra; /* a supplementary group, or 0 */
+    const char *name;
+    int role;    /* 0 service, 1 member, 2 outsider */
+};
+
+static int as_group_user(void *arg)
+{
+    struct groupjob *j = arg;
+    gid_t groups[2];
+    sysvshm_t *h;
+    int n = 0;
+
+    groups[n++] = j->gid;
+    if (j->extra != 0)
+        groups[n++] = j->extra;
+    TU_CHECK(setgroups((size_t)n, groups) == 0 && setgid(j->gid) == 0 && setuid(j->uid) == 0, 90);
+    switch (j->role) {
+    case 0:
+        h = sysvshm_create(j->name, 4096, 0, 0660);
+        TU_CHECK(h != NULL, 1);
+        memcpy(sysvshm_buf(h), "svc", 4);
+        sysvshm_close(h);
+        return 0;
+    case 1:
+        EXPECT_NULL(sysvshm_attach(j->name, 0), EACCES, 10);
+        h = sysvshm_attach(j->name, SYSVSHM_ANYUSER);
+        TU_CHECK(h != NULL, 11);
+        TU_CHECK(memcmp(sysvshm_buf(h), "svc", 4) == 0, 12);
+        TU_CHECK(sysvshm_lock(h, SYSVSHM_WRITE, 1000) == 0, 13);
+        memcpy((char *)sysvshm_buf(h) + 8, "member", 7);
+        TU_CHECK(sysvshm_unlock(h) == 0, 14);
+        EXPECT_ERR(sysvshm_unlink(h), EPERM, 15);
+        sysvshm_close(h);
+        return 0;
+    case 2:
+        EXPECT_NULL(sysvshm_attach(j->name, 0), EACCES, 20);
+        EXPECT_NULL(sysvshm_attach(j->name, SYSVSHM_ANYUSER), EACCES, 21);
+        EXPECT_NULL(sysvshm_attach(j->name, SYSVSHM_ANYUSER | SYSVSHM_RDONLY), EACCES, 22);
+        return 0;
+    }
+    return 99;
+}
+
+static void run_group_user(uid_t uid, gid_t gid, gid_t extra, const char *name, int role)
+{
+    struct groupjob j;
+    int st;
+
+    j.uid = uid;
+    j.gid = gid;
+    j.extra = extra;
+    j.name = name;
+    j.role = role;
+    st = tu_wait(tu_fork(as_group_user, &j), 15000);
+    cr_assert_eq(st, 0, "uid %ld, role %d: child failed with %d (see r_users.c)",
+                 (long)uid, role, st);
+}
+
+Test(users, group_member_shares_a_0660_block_with_anyuser)
+{
+    const char *n;
+    sysvshm_t *h;
+
+    if (!r_root("changing users"))
+        return;
+    n = r_name("group");
+    run_group_user(UID_SVC, GID_SHARE, 0, n, 0);
+    run_group_user(UID_A, UID_A, GID_SHARE, n, 1);
+    run_group_user(UID_OUT, UID_OUT, 0, n, 2);
+    h = TU_MUST(sysvshm_attach(n, SYSVSHM_ANYUSER));
+    cr_assert_eq(memcmp((char *)sysvshm_buf(h) + 8, "member", 7), 0, "the member's write is lost");
+    cr_assert_eq(sysvshm_unlink(h), 0);
+    sysvshm_close(h);
+    cr_assert(tu_name_keys_free(n), "%s", r_describe(n));
+}
