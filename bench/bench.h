@@ -38,6 +38,8 @@ struct result {
     char variant[80];
     enum unit unit;
     int baseline;
+    int ref2;         /* a second reference of its group (at most one): the
+                       * table also gives every line's ratio to it */
     int nrep;
     double rep[BENCH_MAX_REPS];
     char note[200];   /* why it was skipped, or what failed */
