@@ -1,7 +1,7 @@
 /*
  * bench.c - sysvshm-bench: options, the measuring loop, the clean-up
  * registry, the ratio table, the targets of issue 5 and the JSON output.
- * The cases themselves are in cases-basic.c and cases-proc.c.
+ * The cases themselves are in cases-basic.c, cases-proc.c and cases-probe.c.
  *
  * Copyright (c) 2026 The libsysvshm authors.  BSD-2-Clause, see LICENSE.
  */
@@ -688,7 +688,7 @@ print_row(const struct result *r, const struct result *b, const struct result *b
         printf("  %c %-46s %11s  %-27s %s\n", r->baseline ? '*' : ' ', r->variant, med,
                spread, ratio);
     else
-        printf("  %c %-46s %11s  %-27s %-24s %s\n",
+        printf("  %c %-46s %11s  %-27s %-26s %s\n",
                r->baseline ? '*' : r->ref2 ? '+' : ' ', r->variant, med, spread, ratio,
                ratio2);
 }
@@ -972,7 +972,7 @@ usage(FILE *f)
     fprintf(f,
 "usage: sysvshm-bench [options]\n"
 "  --case LIST        cases to run (default all): create, attach, lock, pingpong,\n"
-"                     bulk, contention, scale, big, all\n"
+"                     bulk, contention, scale, big, probe, all\n"
 "  --reps N           repetitions of every measurement (default 7, max %d)\n"
 "  --time-ms MS       length of one timed repetition (default 30)\n"
 "  --size BYTES       block size for create/attach/lock (default 4096; K/M/G ok)\n"
@@ -1048,7 +1048,7 @@ parse_cases(const char *s, unsigned *out)
         { "create", CASE_CREATE }, { "attach", CASE_ATTACH }, { "lock", CASE_LOCK },
         { "pingpong", CASE_PINGPONG }, { "bulk", CASE_BULK },
         { "contention", CASE_CONTENTION }, { "scale", CASE_SCALE }, { "big", CASE_BIG },
-        { "all", CASE_ALL },
+        { "probe", CASE_PROBE }, { "all", CASE_ALL },
     };
     char buf[256], *tok, *save = NULL;
     size_t i;
@@ -1238,6 +1238,8 @@ main(int argc, char **argv)
         case_scale();
     if ((opt.cases & CASE_BIG) && !g_stop)
         case_big();
+    if ((opt.cases & CASE_PROBE) && !g_stop)
+        case_probe();
     cleanup_all();
     progress("done");
 
