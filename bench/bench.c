@@ -1,7 +1,7 @@
 /*
  * bench.c - sysvshm-bench: options, the measuring loop, the clean-up
  * registry, the ratio table, the targets of issue 5 and the JSON output.
- * The cases themselves are in cases-basic.c and cases-proc.c.
+ * The cases themselves are in cases-basic.c, cases-proc.c and cases-probe.c.
  *
  * Copyright (c) 2026 The libsysvshm authors.  BSD-2-Clause, see LICENSE.
  */
@@ -183,6 +183,17 @@ group_baseline(const char *group)
 
     for (i = 0; i < nresults; i++)
         if (results[i]->baseline && strcmp(results[i]->group, group) == 0)
+            return results[i];
+    return NULL;
+}
+
+static const struct result *
+group_ref2(const char *group)
+{
+    int i;
+
+    for (i = 0; i < nresults; i++)
+        if (results[i]->ref2 && strcmp(results[i]->group, group) == 0)
             return results[i];
     return NULL;
 }
@@ -642,13 +653,13 @@ fmt_value(char *buf, size_t len, enum unit u, double v)
 }
 
 static void
-print_row(const struct result *r, const struct result *b)
+print_row(const struct result *r, const struct result *b, const struct result *b2)
 {
-    char med[32], lo[32], hi[32], spread[72], ratio[48];
+    char med[32], lo[32], hi[32], spread[72], ratio[48], ratio2[48];
     double rl, rh, q;
 
     if (!usable(r)) {
-        printf("  %c %-46s %s\n", r->baseline ? '*' : ' ', r->variant,
+        printf("  %c %-46s %s\n", r->baseline ? '*' : r->ref2 ? '+' : ' ', r->variant,
                r->note[0] ? r->note : "no measurement");
         return;
     }
@@ -663,8 +674,23 @@ print_row(const struct result *r, const struct result *b)
         snprintf(ratio, sizeof ratio, "- (no baseline)");
     else
         snprintf(ratio, sizeof ratio, "%.2fx  [%.2f..%.2f]", q, rl, rh);
-    printf("  %c %-46s %11s  %-27s %s\n", r->baseline ? '*' : ' ', r->variant, med,
-           spread, ratio);
+    ratio2[0] = '\0';
+    if (b2 != NULL) {
+        q = ratio_of(r, b2, &rl, &rh);
+        if (r == b2)
+            snprintf(ratio2, sizeof ratio2, "1 (+)");
+        else if (is_nan(q))
+            snprintf(ratio2, sizeof ratio2, "-");
+        else
+            snprintf(ratio2, sizeof ratio2, "%.2fx  [%.2f..%.2f]", q, rl, rh);
+    }
+    if (b2 == NULL)
+        printf("  %c %-46s %11s  %-27s %s\n", r->baseline ? '*' : ' ', r->variant, med,
+               spread, ratio);
+    else
+        printf("  %c %-46s %11s  %-27s %-26s %s\n",
+               r->baseline ? '*' : r->ref2 ? '+' : ' ', r->variant, med, spread, ratio,
+               ratio2);
 }
 
 static void
@@ -675,7 +701,7 @@ print_table(void)
     printf("\n%-50s %11s  %-27s %s\n", "  group / variant   (* = the group's baseline)",
            "median", "spread (min .. max)", "ratio to baseline [per-rep range]");
     for (i = 0; i < nresults; i++) {
-        const struct result *b;
+        const struct result *b, *b2;
         int seen = 0;
 
         for (j = 0; j < i; j++)
@@ -684,14 +710,17 @@ print_table(void)
         if (seen)
             continue;
         b = group_baseline(results[i]->group);
+        b2 = group_ref2(results[i]->group);
         printf("%s  (%s)\n", results[i]->group,
                results[i]->unit == U_NS ? "time per op: ratio < 1 is faster"
                                         : "throughput: ratio > 1 is faster");
+        if (b2 != NULL)
+            printf("  (last column: ratio to the line marked +, \"%s\")\n", b2->variant);
         if (b != NULL)
-            print_row(b, b);
+            print_row(b, b, b2);
         for (j = i; j < nresults; j++)
             if (strcmp(results[j]->group, results[i]->group) == 0 && results[j] != b)
-                print_row(results[j], b);
+                print_row(results[j], b, b2);
     }
 }
 
@@ -876,6 +905,7 @@ write_json(const char *path)
     for (i = 0; i < nresults; i++) {
         const struct result *r = results[i];
         const struct result *b = group_baseline(r->group);
+        const struct result *r2 = group_ref2(r->group);
         double lo, hi, q = ratio_of(r, b, &lo, &hi);
 
         fprintf(f, "%s\n    {\"group\": ", i ? "," : "");
@@ -903,6 +933,15 @@ write_json(const char *path)
         }
         fprintf(f, "], \"failed\": %s, \"note\": ", r->failed ? "true" : "false");
         json_str(f, r->note);
+        if (r2 != NULL) {
+            q = ratio_of(r, r2, &lo, &hi);
+            fprintf(f, ", \"ref2\": %s, \"ratio_ref2\": ", r->ref2 ? "true" : "false");
+            json_num(f, q);
+            fprintf(f, ", \"ratio_ref2_min\": ");
+            json_num(f, lo);
+            fprintf(f, ", \"ratio_ref2_max\": ");
+            json_num(f, hi);
+        }
         fprintf(f, "}");
     }
     fprintf(f, "\n  ],\n  \"targets\": [");
@@ -933,7 +972,7 @@ usage(FILE *f)
     fprintf(f,
 "usage: sysvshm-bench [options]\n"
 "  --case LIST        cases to run (default all): create, attach, lock, pingpong,\n"
-"                     bulk, contention, scale, big, all\n"
+"                     bulk, contention, scale, big, probe, all\n"
 "  --reps N           repetitions of every measurement (default 7, max %d)\n"
 "  --time-ms MS       length of one timed repetition (default 30)\n"
 "  --size BYTES       block size for create/attach/lock (default 4096; K/M/G ok)\n"
@@ -1009,7 +1048,7 @@ parse_cases(const char *s, unsigned *out)
         { "create", CASE_CREATE }, { "attach", CASE_ATTACH }, { "lock", CASE_LOCK },
         { "pingpong", CASE_PINGPONG }, { "bulk", CASE_BULK },
         { "contention", CASE_CONTENTION }, { "scale", CASE_SCALE }, { "big", CASE_BIG },
-        { "all", CASE_ALL },
+        { "probe", CASE_PROBE }, { "all", CASE_ALL },
     };
     char buf[256], *tok, *save = NULL;
     size_t i;
@@ -1199,6 +1238,8 @@ main(int argc, char **argv)
         case_scale();
     if ((opt.cases & CASE_BIG) && !g_stop)
         case_big();
+    if ((opt.cases & CASE_PROBE) && !g_stop)
+        case_probe();
     cleanup_all();
     progress("done");
 

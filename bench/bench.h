@@ -38,6 +38,8 @@ struct result {
     char variant[80];
     enum unit unit;
     int baseline;
+    int ref2;         /* a second reference of its group (at most one): the
+                       * table also gives every line's ratio to it */
     int nrep;
     double rep[BENCH_MAX_REPS];
     char note[200];   /* why it was skipped, or what failed */
@@ -72,7 +74,8 @@ enum {
     CASE_CONTENTION = 1 << 5,
     CASE_SCALE = 1 << 6,
     CASE_BIG = 1 << 7,
-    CASE_ALL = (1 << 8) - 1
+    CASE_PROBE = 1 << 8,
+    CASE_ALL = (1 << 9) - 1
 };
 
 extern struct bench_opts opt;
@@ -162,6 +165,7 @@ void case_big(void);
 void case_pingpong(void);      /* cases-proc.c */
 void case_bulk(void);
 void case_contention(void);
+void case_probe(void);         /* cases-probe.c */
 
 /* ---- Python baseline (cases-basic.c) ---- */
 const char *python_version(void);

@@ -13,7 +13,8 @@ bench_sysvshm_bench_SOURCES = \
 	bench/bench.h \
 	bench/bench.c \
 	bench/cases-basic.c \
-	bench/cases-proc.c
+	bench/cases-proc.c \
+	bench/cases-probe.c
 ## The Python baseline is found where the sources are; the interpreter is
 ## the one configure found (none: that line of the table says skipped).
 bench_sysvshm_bench_CPPFLAGS = $(AM_CPPFLAGS) \
