@@ -1022,3 +1022,53 @@ Test(safety, probe_keys_all_held_by_another_users_tiny_segments_is_eaddrinuse)
     }
     cr_assert_eq(r_count_sem(n), 0, "%s", r_describe(n));
 }
+
+/* ==== the owner's explicit unlink after a writer forged UNLINKING ========= */
+
+/* A writer of the block (another user) writes state UNLINKING; then the
+ * owner, who still has the block attached, unlinks it.  Either the explicit
+ * removal goes through (0, nothing left at the keys), or the block is taken
+ * for damaged as sysvshm_remove takes it (EPROTO, nothing changed: bytes,
+ * mode, set).  What must not happen: ENOENT ("already destroyed") while the
+ * block and its set stay at the key -- with the remover's mark now added,
+ * so that sysvshm_remove no longer finds it (ENOENT) and only some later
+ * create of the name removes it. */
+Test(safety, owners_unlink_after_forged_unlinking_removes_or_reports_eproto)
+{
+    const char *n;
+    key_t k0;
+    struct forger f;
+    sysvshm_t *h;
+    unsigned char *snap;
+    size_t len;
+    int st, rc, e, shmid, semid;
+
+    if (!r_root("another user's write"))
+        return;
+    n = r_name("forgedunlink");
+    k0 = tu_name_key(n);
+    h = TU_MUST(sysvshm_create(n, USZ, 0, 0666));
+    shmid = shmget(k0, 0, 0);
+    semid = semget(k0, 0, 0);
+    f.name = n;
+    f.state = R_STATE_UNLINKING;
+    st = r_run_as(R_UID_OTHER, write_state, &f, 10000);
+    cr_assert_eq(st, 0, "the other user's write: status %d", st);
+    snap = r_snapshot(shmid, &len);
+    cr_assert_not_null(snap);
+    errno = 0;
+    rc = sysvshm_unlink(h);
+    e = errno;
+    sysvshm_close(h);
+    if (rc == 0) {
+        cr_assert(tu_name_keys_free(n), "unlink said 0, but left:%s", r_describe(n));
+    } else {
+        cr_assert_eq(e, EPROTO, "the owner's unlink: -1 with %s (mode now %o); at the keys:%s",
+                     strerror(e), (unsigned)r_shm_mode(shmid), r_describe(n));
+        cr_assert(r_unchanged(k0, shmid, snap, len), "a failed unlink changed the block");
+        cr_assert_eq(r_shm_mode(shmid), 0666, "a failed unlink changed the mode to %o",
+                     (unsigned)r_shm_mode(shmid));
+        cr_assert_eq(semget(k0, 0, 0), semid);
+    }
+    free(snap);
+}
