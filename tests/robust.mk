@@ -42,11 +42,12 @@ robust_criterion = \
 	tests/robust/r_users \
 	tests/robust/r_large \
 	tests/robust/r_lockpress \
-	tests/robust/r_limits
+	tests/robust/r_limits \
+	tests/robust/r_safety
 if FAULT_INJECTION
 robust_criterion += tests/robust/r_crash
 endif
-check_PROGRAMS += $(robust_criterion) tests/robust/r_limits_ns
+check_PROGRAMS += $(robust_criterion) tests/robust/r_limits_ns tests/robust/r_pidns_probe
 TESTS += $(robust_criterion)
 
 tests_robust_r_crash_SOURCES = tests/robust/r_crash.c $(robust_common)
@@ -75,6 +76,15 @@ tests_robust_r_limits_CFLAGS = $(robust_cflags) -DSVS_UNSHARE='"$(UNSHARE)"'
 tests_robust_r_limits_LDADD = $(robust_ldadd)
 tests_robust_r_limits_ns_SOURCES = tests/robust/r_limits_ns.c
 tests_robust_r_limits_ns_LDADD = lib/libsysvshm_core.la
+
+## r_safety: what the library may destroy (lib/reclaim.c).  Its PID namespace
+## cases run r_pidns_probe inside `unshare --pid --fork' (or skip); its
+## crash cases need --enable-fault-injection (or skip).
+tests_robust_r_safety_SOURCES = tests/robust/r_safety.c $(robust_common)
+tests_robust_r_safety_CFLAGS = $(robust_cflags) -DSVS_UNSHARE='"$(UNSHARE)"'
+tests_robust_r_safety_LDADD = $(robust_ldadd)
+tests_robust_r_pidns_probe_SOURCES = tests/robust/r_pidns_probe.c
+tests_robust_r_pidns_probe_LDADD = lib/libsysvshm_core.la
 
 ## Memcheck over every Criterion program.  Criterion runs each test in a
 ## child it starts by re-executing the program, hence --trace-children; one

@@ -1,8 +1,10 @@
 /*
  * rutil.c - helpers for the robustness tests; see rutil.h.
  */
+#define _DEFAULT_SOURCE 1 /* setgroups(), for r_become (Linux/BSD) */
 #include "rutil.h"
 
+#include <grp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -216,6 +218,212 @@ int r_root(const char *what)
         return 1;
     cr_skip_test("%s needs root (running as uid %ld)", what, (long)geteuid());
     return 0;
+}
+
+int r_become(uid_t uid)
+{
+    gid_t g = (gid_t)uid;
+
+    /* Groups first: after setuid we could not drop root's. */
+    if (setgroups(1, &g) != 0 || setgid(g) != 0 || setuid(uid) != 0)
+        return -1;
+    return geteuid() == uid ? 0 : -1;
+}
+
+struct r_as_job {
+    uid_t uid;
+    tu_child_fn fn;
+    void *arg;
+};
+
+static int r_as_child(void *arg)
+{
+    struct r_as_job *j = arg;
+
+    if (j->uid != (uid_t)-1 && r_become(j->uid) != 0)
+        return 90;
+    return j->fn(j->arg);
+}
+
+int r_run_as(uid_t uid, tu_child_fn fn, void *arg, long timeout_ms)
+{
+    struct r_as_job j;
+
+    j.uid = uid;
+    j.fn = fn;
+    j.arg = arg;
+    return tu_wait(tu_fork(r_as_child, &j), timeout_ms);
+}
+
+struct r_raw_job {
+    uid_t uid;
+    key_t key;
+    size_t segsz;
+    const void *bytes;
+    size_t n;
+    int mode;
+    int nsems;                 /* > 0: a semaphore set instead */
+    const unsigned short *vals;
+    int stay;                  /* keep living after making it */
+    int ready[2], hold[2];
+};
+
+union r_semun {
+    int val;
+    struct semid_ds *buf;
+    unsigned short *array;
+};
+
+static int r_raw_child(void *arg)
+{
+    struct r_raw_job *j = arg;
+    int id;
+
+    close(j->ready[0]);
+    close(j->hold[1]);
+    if (j->uid != (uid_t)-1 && r_become(j->uid) != 0)
+        return 90;
+    if (j->nsems > 0) {
+        id = semget(j->key, j->nsems, IPC_CREAT | IPC_EXCL | j->mode);
+        if (id < 0)
+            return 91;
+        if (j->vals != NULL) {
+            union r_semun a;
+
+            a.array = (unsigned short *)j->vals;
+            if (semctl(id, 0, SETALL, a) != 0)
+                return 92;
+        }
+    } else {
+        unsigned char *p;
+
+        id = shmget(j->key, j->segsz, IPC_CREAT | IPC_EXCL | j->mode);
+        if (id < 0)
+            return 91;
+        p = shmat(id, NULL, 0);
+        if (p == (void *)-1) {
+            /* Readable only (a mode without write for us): still made. */
+            if (j->n != 0)
+                return 93;
+        } else {
+            memcpy(p, j->bytes, j->n < j->segsz ? j->n : j->segsz);
+            shmdt(p);
+        }
+    }
+    if (tu_post(j->ready[1]) != 0)
+        return 94;
+    if (j->stay)
+        (void)tu_take(j->hold[0], 60000); /* until killed (or the test ends) */
+    return 0;
+}
+
+static int r_raw_by(struct r_raw_job *j, pid_t *alive)
+{
+    pid_t pid;
+    int st, id;
+
+    tu_pipe(j->ready);
+    tu_pipe(j->hold);
+    j->stay = alive != NULL;
+    pid = tu_fork(r_raw_child, j);
+    close(j->ready[1]);
+    close(j->hold[0]);
+    if (tu_take(j->ready[0], 10000) != 0) {
+        st = tu_wait(pid, 10000);
+        close(j->ready[0]);
+        close(j->hold[1]);
+        cr_assert_fail("a child could not make a raw %s at key 0x%08lx (status %d: "
+                       "90 no user change, 91 get, 92 SETALL, 93 attach)",
+                       j->nsems > 0 ? "semaphore set" : "segment", (unsigned long)j->key, st);
+    }
+    close(j->ready[0]);
+    if (alive == NULL) {
+        st = tu_wait(pid, 10000);
+        cr_assert_eq(st, 0, "raw object maker exited with %d", st);
+        close(j->hold[1]);
+    } else {
+        *alive = pid; /* hold[1] stays open: the child waits on it */
+    }
+    id = j->nsems > 0 ? semget(j->key, 0, 0) : shmget(j->key, 0, 0);
+    cr_assert(id >= 0, "the raw object at key 0x%08lx: %s", (unsigned long)j->key,
+              strerror(errno));
+    if (j->nsems > 0)
+        tu_register_sem(id, j->key);
+    else
+        tu_register_shm(id, j->key);
+    return id;
+}
+
+int r_raw_segment_by(uid_t uid, key_t key, size_t segsz, const void *bytes, size_t n,
+                     int mode, pid_t *alive)
+{
+    struct r_raw_job j;
+
+    memset(&j, 0, sizeof j);
+    j.uid = uid;
+    j.key = key;
+    j.segsz = segsz;
+    j.bytes = bytes;
+    j.n = n;
+    j.mode = mode;
+    return r_raw_by(&j, alive);
+}
+
+int r_raw_sem_by(uid_t uid, key_t key, int nsems, int mode, const unsigned short *vals)
+{
+    struct r_raw_job j;
+
+    memset(&j, 0, sizeof j);
+    j.uid = uid;
+    j.key = key;
+    j.nsems = nsems;
+    j.mode = mode;
+    j.vals = vals;
+    return r_raw_by(&j, NULL);
+}
+
+int r_sem_values(int semid, unsigned short *vals, int max)
+{
+    struct semid_ds ds;
+    union r_semun a;
+    unsigned short all[256];
+
+    a.buf = &ds;
+    if (semctl(semid, 0, IPC_STAT, a) != 0 || ds.sem_nsems > 256)
+        return -1;
+    a.array = all;
+    if (semctl(semid, 0, GETALL, a) != 0)
+        return -1;
+    memcpy(vals, all, sizeof *vals * (size_t)((int)ds.sem_nsems < max ? (int)ds.sem_nsems : max));
+    return (int)ds.sem_nsems;
+}
+
+int r_sem_setval(int semid, int num, int val)
+{
+    union r_semun a;
+
+    a.val = val;
+    return semctl(semid, num, SETVAL, a);
+}
+
+int r_shm_set(int shmid, uid_t uid, unsigned mode)
+{
+    struct shmid_ds ds;
+
+    if (shmctl(shmid, IPC_STAT, &ds) != 0)
+        return -1;
+    ds.shm_perm.uid = uid;
+    ds.shm_perm.mode = (ds.shm_perm.mode & ~(mode_t)0777) | (mode_t)mode;
+    return shmctl(shmid, IPC_SET, &ds);
+}
+
+int r_shm_mode(int shmid)
+{
+    struct shmid_ds ds;
+
+    if (shmctl(shmid, IPC_STAT, &ds) != 0)
+        return -1;
+    return (int)(ds.shm_perm.mode & 0777);
 }
 
 /* LeakSanitizer (--enable-sanitizers): Criterion's runner leaks a copy of

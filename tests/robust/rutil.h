@@ -75,4 +75,40 @@ int r_root(const char *what);
 #define R_ASAN 0
 #endif
 
+/* ---- other users, and IPC objects made by other processes ---------------- */
+
+/* Throwaway user ids for tests that run as root: the kernel needs only the
+ * numbers, not entries in /etc/passwd. */
+#define R_UID_OWNER 65532
+#define R_UID_OTHER 65531
+#define R_UID_THIRD 65530
+
+/* Become uid (groups, gid = uid, then uid).  0, or -1 if the kernel said no. */
+int r_become(uid_t uid);
+/* Run fn(arg) in a child (tu_fork) as uid, or as this user if uid is
+ * (uid_t)-1; its status as tu_wait gives it (90: could not change user). */
+int r_run_as(uid_t uid, tu_child_fn fn, void *arg, long timeout_ms);
+
+/* A raw segment made (IPC_CREAT|IPC_EXCL|mode) by a child process as uid
+ * (or this user if (uid_t)-1), its first n bytes `bytes', the rest zero,
+ * nothing attached when this returns, registered for cleanup.  With
+ * alive == NULL the child has exited (its creator pid is dead); else the
+ * child lives on, waiting, and its pid is stored (end it with tu_kill).
+ * Fails the test if it cannot be made. */
+int r_raw_segment_by(uid_t uid, key_t key, size_t segsz, const void *bytes, size_t n,
+                     int mode, pid_t *alive);
+
+/* A raw semaphore set of nsems at key made by uid (or this user if
+ * (uid_t)-1) with IPC_CREAT|IPC_EXCL|mode, values set to vals (if not NULL),
+ * registered for cleanup.  Fails the test if it cannot be made. */
+int r_raw_sem_by(uid_t uid, key_t key, int nsems, int mode, const unsigned short *vals);
+/* The values of a set (at most max); the number of semaphores, or -1. */
+int r_sem_values(int semid, unsigned short *vals, int max);
+/* SETVAL of one semaphore; 0 or -1. */
+int r_sem_setval(int semid, int num, int val);
+/* The segment's owner and permission bits set with IPC_SET; 0 or -1. */
+int r_shm_set(int shmid, uid_t uid, unsigned mode);
+/* The segment's permission bits (0777 part), or -1. */
+int r_shm_mode(int shmid);
+
 #endif /* SVS_RUTIL_H */
