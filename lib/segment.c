@@ -422,7 +422,12 @@ block_destroy(key_t key, int shmid, struct svs_header *hdr_rw, int semid)
 {
     struct shmid_ds ds;
     uid_t me = geteuid();
+    uint32_t seen = hdr_rw != NULL ? hdr_rw->state : SVS_STATE_READY;
 
+    /* The state before the stat: a remover marks the mode before it writes
+     * UNLINKING, so a state read first and a mode without the mark read
+     * after it mean the state was written by someone else. */
+    svs_fence();
     if (shmctl(shmid, IPC_STAT, &ds) < 0) {
         if (errno == EINVAL || errno == EIDRM)
             errno = ENOENT;
@@ -434,6 +439,14 @@ block_destroy(key_t key, int shmid, struct svs_header *hdr_rw, int semid)
         errno = EPERM;
         return -1;
     }
+    /* The block was READY when it was found: any other state but an
+     * UNLINKING with the remover's mark was written by a user of the block.
+     * Someone allowed to remove it asked to, so put the state back and
+     * remove it the ordinary way (the swap below still picks one winner). */
+    if (hdr_rw != NULL && seen != SVS_STATE_READY &&
+        !(seen == SVS_STATE_UNLINKING &&
+          ((unsigned)ds.shm_perm.mode & 0111u) == SVS_MODE_DOOMED))
+        (void)svs_cas32(&hdr_rw->state, seen, SVS_STATE_READY);
     if (seg_set_mode(shmid, &ds, ((unsigned)ds.shm_perm.mode & 0666u) | SVS_MODE_DOOMED) < 0) {
         if (errno == EINVAL || errno == EIDRM)
             errno = ENOENT;
