@@ -294,7 +294,7 @@ explain(struct seginfo *s, const char *v)
     else if (strcmp(v, "its creator is alive") == 0)
         snprintf(s->note, n, "its creator, process %ld, is alive", s->cpid);
     else if (strcmp(v, "its creator is unknown") == 0)
-        snprintf(s->note, n, "its creator is not visible from here (counts as alive)");
+        snprintf(s->note, n, "its creator is not visible from here: counts as alive");
     else if (strcmp(v, "no creator's mark") == 0)
         snprintf(s->note, n, "no creator's mark (mode %04o)", s->mode);
     else

@@ -6,7 +6,7 @@
  *   sysvshm stat NAME [--json]          sysvshm write NAME [--offset N]
  *   sysvshm create NAME SIZE [-m MODE] [--nolock]
  *   sysvshm rm [-f] NAME...             sysvshm key NAME [--all]
- *   sysvshm gc [--dry-run] [NAME...]    sysvshm lock NAME [--read] [--timeout MS] -- COMMAND...
+ *   sysvshm gc [-n] [--force] [NAME...] sysvshm lock NAME [--read] [--timeout MS] -- COMMAND...
  *
  * Exit status: 0 success, 1 failure, 2 bad usage (and, for lock, the
  * command's own status).  Every error is one line on stderr naming the
@@ -968,6 +968,9 @@ stat_print(FILE *fp, const struct seginfo *s)
     case ST_DAMAGED: fputs(" (header damaged or of an unknown format version)\n", fp); break;
     default: putc('\n', fp);
     }
+    if (seg_is_ours(s) && s->state != ST_REMOVED)
+        fprintf(fp, "gc:          %s%s%s\n", s->verdict == NULL ? "removes it" : "leaves it (",
+                s->verdict == NULL ? "" : s->verdict, s->verdict == NULL ? "" : ")");
     fprintf(fp, "key:         0x%08lx", key_hex(s->key));
     if (has_block_fields(s) && s->state != ST_REMOVED)
         fprintf(fp, " (probe %u; the name's first key is 0x%08lx)", s->probe, key_hex(k0));
@@ -1453,6 +1456,17 @@ cmd_gc(int argc, char **argv)
     for (i = 0; i < l.n; i++) {
         const struct seginfo *s = &l.v[i];
 
+        if (s->state == ST_NOACCESS && scan_key_ours(s->key) && gc_key_wanted(&g, s->key)) {
+            /* Perhaps one of ours; we cannot tell, and may not remove it. */
+            char u[64];
+
+            printf("segment (key 0x%08lx, shmid %d) of %s: you may not read it%s, left "
+                   "alone\n", key_hex(s->key), s->shmid,
+                   s->have_ds ? user_name(s->uid, u, sizeof u) : "another user",
+                   s->have_ds && s->uid != geteuid() && s->cuid != geteuid() ?
+                   " (another user's)" : "");
+            continue;
+        }
         if (!seg_is_ours(s) || s->state == ST_REMOVED || !gc_wanted(&g, s))
             continue;
         /* A complete block is no garbage; one whose removal began (the
@@ -1902,16 +1916,20 @@ static const struct command commands[] = {
     { "ls", cmd_ls, "ls [-a] [--json]",
       "List this library's blocks on the host, one line each: name, key, shmid, size,\n"
       "mode, owner, processes attached, creating process (marked (dead) if it is\n"
-      "gone), lock state, state and creation time.\n"
+      "gone, (?) if it is not visible from here), lock state, state, creation time\n"
+      "and a note saying why a leftover is or is not garbage.\n"
       "\n"
       "  -a, --all   also list segments that are not this library's (state foreign,\n"
-      "              or no-access when we may not read them)\n"
+      "              or no-access when we may not read them), and segments with no\n"
+      "              header yet that do not name their block\n"
       "  --json      print a JSON array of objects instead of the table\n"
       "\n"
       "LOCK is free, write:PID, read:N (N readers), none (made with --nolock),\n"
       "free(died:PID) when a writer died holding it, ? when we may not read it.\n"
-      "STATE is ready, init (being created), half-made (its creator died: see gc),\n"
-      "unlinking (removal interrupted: see gc), removed (destroyed but still\n"
+      "STATE is ready, init (being created, or not provably abandoned), half-made\n"
+      "(its creator died: gc removes it), unlinking (a removal under way, in use, or\n"
+      "interrupted), no-header (a creator's segment before its header), suspect (a\n"
+      "header the segment's marks contradict), removed (destroyed but still\n"
       "attached), damaged, foreign or no-access.\n"
       "The list comes from /proc/sysvipc/shm, else from `ipcs -m';\n"
       "SYSVSHM_LIST_BACKEND=proc, ipcs or auto chooses.\n" },
@@ -1935,14 +1953,20 @@ static const struct command commands[] = {
       "\n"
       "  -f, --force   a name with no block is not an error\n"
       "  --any-user    also remove blocks made by other users (SYSVSHM_ANYUSER)\n" },
-    { "gc", cmd_gc, "gc [-n|--dry-run] [NAME...]",
-      "Remove the garbage of dead processes: half-made blocks whose creator died\n"
-      "before finishing (nobody attached), and blocks whose removal was interrupted,\n"
-      "with their semaphore sets.  A complete block is never removed, even if no\n"
-      "process is attached: blocks are meant to outlive their creators.\n"
-      "With NAME..., only the blocks of those names.\n"
+    { "gc", cmd_gc, "gc [-n|--dry-run] [--force] [NAME...]",
+      "Remove the garbage of dead processes, by the library's own rule: half-made\n"
+      "blocks whose creator is known dead (the segment still has the creator's mode\n"
+      "0711), blocks whose removal was interrupted (the remover's mark 0100 in the\n"
+      "mode), with their semaphore sets when provably theirs, and semaphore sets of\n"
+      "the library left with no segment at their key (your own only).  Nothing\n"
+      "attached is removed, nor a complete block: blocks outlive their creators.\n"
+      "Each leftover left alone is named on one line with the reason.\n"
+      "With NAME..., only the blocks of those names (and their keys).\n"
       "\n"
-      "  -n, --dry-run   only say what would be removed\n" },
+      "  -n, --dry-run   only say what would be removed\n"
+      "  --force         also remove INIT and UNLINKING leftovers without the marks\n"
+      "                  (libsysvshm 0.1's, or forged) whose creator is dead and\n"
+      "                  that nobody is attached to\n" },
     { "cat", cmd_cat, "cat NAME [--offset N] [--length N] [-x]",
       "Copy the block's bytes to standard output, read under the reader lock.\n"
       "N takes the suffixes of create's SIZE.\n"
