@@ -76,6 +76,18 @@ rowp=$(key_row "$p_key")
 "$tool" ls | awk -v k="$p_key" '$2 == k' | grep . >/dev/null &&
     not_ok "plain ls lists a segment that names no block" ||
     ok "plain ls leaves out a segment that names no block"
+if have_python; then
+    "$tool" ls --json >"$tmp/ls.json"
+    json_check "$tmp/ls.json" <<EOF
+$h|b["gc_removes"]|True
+$h|b["state"]|half-made
+$a|b["gc_removes"]|False
+$a|b["note"]|in use by 1 process
+$l|b["gc_removes"]|False
+EOF
+else
+    echo "# skipped: ls --json checks (no python3)"
+fi
 expect 0 "stat" "$tool" stat "$a"
 contains "$tmp/out" "gc:          leaves it (in use)" "stat: gc leaves an attached block"
 
