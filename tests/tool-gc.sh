@@ -210,6 +210,12 @@ lacks "$tmp/out" "$um_sem" "gc ignores a set without the library's mark"
 expect 0 "gc" "$tool" gc "$s" "$um"
 sem_exists "$s_sem" && not_ok "gc left the stray set" || ok "gc removed the stray set"
 sem_exists "$um_sem" && ok "gc left the unmarked set" || not_ok "gc removed an unmarked set"
+name stray2; s2=$n
+mkhalf "$s2" stray-set
+s2_sem=$h_semid
+expect 0 "gc with the ipcs listing" env SYSVSHM_LIST_BACKEND=ipcs "$tool" gc "$s2"
+contains "$tmp/out" "removed stray semaphore set $s2_sem" "gc (ipcs) finds the stray set"
+sem_exists "$s2_sem" && not_ok "gc (ipcs) left the stray set" || ok "gc (ipcs) removed it"
 
 # ---- a creator that is not visible from our PID namespace (root only) ----------------------
 if [ "$(id -u)" = 0 ] && command -v unshare >/dev/null 2>&1 &&
