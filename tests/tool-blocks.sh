@@ -21,7 +21,7 @@ one_line_error "create an existing name"
 
 expect 0 "ls" "$tool" ls
 head -n 1 "$tmp/out" | tr -s ' ' >"$tmp/head"
-if [ "$(cat "$tmp/head")" = "NAME KEY SHMID SIZE MODE OWNER NATTCH CPID LOCK STATE CREATED" ]; then
+if [ "$(cat "$tmp/head")" = "NAME KEY SHMID SIZE MODE OWNER NATTCH CPID LOCK STATE CREATED NOTE" ]; then
     ok "ls has a header line"
 else
     not_ok "ls header: $(cat "$tmp/head")"
@@ -186,6 +186,36 @@ expect 0 "stat" "$tool" stat "$f"
 contains "$tmp/out" "(probe 1;" "the block moved to the second key"
 expect 0 "rm" "$tool" rm "$f"
 shm_exists "$fid" && ok "rm left the foreign segment alone" || not_ok "rm removed a foreign segment"
+
+# ---- every key of the name held: the hint says by what ------------------------------
+# Sets that are not the library's at six keys (create steps over a key whose
+# set is another's; `ls -a' shows no sets), another program's segment at
+# one, and a marked set beside that segment at the last.
+name full; fu=$n
+fu_sets=
+i=0
+while [ $i -lt 6 ]; do
+    mkhalf "$fu" stray-set --nomark --probe $i
+    fu_sets="$fu_sets $h_semid"
+    i=$((i + 1))
+done
+mkhalf "$fu" foreign --probe 6
+fu_fgn=$h_shmid
+mkhalf "$fu" foreign --probe 7
+fu_fgn2=$h_shmid
+expect 1 "create with every key held" "$tool" create "$fu" 1k
+contains "$tmp/err" "Address already in use" "create says EADDRINUSE"
+for id in $fu_sets; do
+    contains "$tmp/err" "semaphore set $id of $user (not this library's)" \
+        "the hint names the set $id at its key, its owner and that it is not ours"
+done
+contains "$tmp/err" "segment $fu_fgn of $user (not this library's)" "the hint names the foreign segment"
+contains "$tmp/err" "segment $fu_fgn2 of" "and the other"
+contains "$tmp/err" "$("$tool" key "$fu")" "the hint names the keys"
+one_line_error "create with every key held"
+ipcrm -s $(echo $fu_sets | sed 's/ / -s /g') 2>/dev/null
+expect 0 "create once the keys are free" "$tool" create "$fu" 1k
+"$tool" rm "$fu"
 
 # ---- another user's block (root only) ------------------------------------------------
 if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null 2>&1 &&

@@ -189,23 +189,25 @@ wait_for() {
     return 1
 }
 
-# mkhalf NAME STATE [--lock] [--live]: a half-made/foreign/damaged segment;
-# sets $h_shmid $h_semid $h_pid and registers them for cleanup.
+# mkhalf NAME STATE [OPTION...]: a leftover made by tools/svs-mkhalf (see
+# there); sets $h_shmid $h_semid $h_pid $h_holder and registers them for
+# cleanup.
 mkhalf() {
     case " $* " in
     *" --live "*) live=1 ;;
     *) live=0 ;;
     esac
     set -- $("$mkhalf" "$@")
-    if [ $# -ne 3 ]; then
+    if [ $# -ne 4 ]; then
         echo "$me: svs-mkhalf failed" >&2
         exit 99
     fi
-    h_shmid=$1 h_semid=$2 h_pid=$3
-    shmids="$shmids $1"
+    h_shmid=$1 h_semid=$2 h_pid=$3 h_holder=$4
+    [ "$1" -ge 0 ] && shmids="$shmids $1"
     [ "$2" -ge 0 ] && semids="$semids $2"
     # Only a live child is ours to kill: a dead one's pid may be reused.
     [ $live -eq 1 ] && pids="$pids $3"
+    [ "$4" -gt 0 ] && pids="$pids $4"
     return 0
 }
 

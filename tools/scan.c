@@ -42,6 +42,8 @@ seg_state_name(enum seg_state s)
     case ST_INIT: return "init";
     case ST_HALFMADE: return "half-made";
     case ST_UNLINKING: return "unlinking";
+    case ST_NOHEADER: return "no-header";
+    case ST_SUSPECT: return "suspect";
     case ST_REMOVED: return "removed";
     case ST_DAMAGED: return "damaged";
     case ST_FOREIGN: return "foreign";
@@ -184,26 +186,224 @@ salvage_name(struct seginfo *s, const struct svs_header *h)
     s->have_name = 1;
 }
 
+int
+scan_key_ours(key_t key)
+{
+    return ((unsigned long)(unsigned int)key & 0xff000000UL) == 0x53000000UL;
+}
+
 /*
  * Could the segment be one of our blocks?  They live at keys 0x53xxxxxx
  * only; once destroyed (and still attached) at IPC_PRIVATE, which Linux
  * marks SHM_DEST.  Other segments are not even attached: attaching updates
- * their shm_atime and shm_lpid, which their owners may be watching (the
- * library itself does, for segments whose creator died before writing a
- * header).
+ * their shm_atime and shm_lpid, which their owners may be watching.
  */
 static int
 could_be_ours(const struct seginfo *s)
 {
     if (s->segsz < sizeof(((struct svs_header *)0)->magic))
         return 0;
-    /* Never attached, so never written: no header to read.  (Our attach
-     * would also hide from the library that it was never used.) */
+    /* A creator makes its segment with exactly this mode: one that died
+     * before it attached leaves it never attached, and it must be seen. */
+    if (scan_key_ours(s->key) && s->mode == SVS_MODE_MAKING)
+        return 1;
+    /* Otherwise never attached means never written: no header to read. */
     if (s->atime == 0)
         return 0;
-    if (((unsigned long)(unsigned int)s->key & 0xff000000UL) == 0x53000000UL)
+    if (scan_key_ours(s->key))
         return 1;
     return s->key == IPC_PRIVATE && s->dest;
+}
+
+static int
+zero_or(uint64_t v, uint64_t expected)
+{
+    return v == 0 || v == expected;
+}
+
+/*
+ * A segment with no magic: is it, byte for byte, what a creator of this
+ * library writes before the magic -- all zero, or a prefix of a header whose
+ * name hashes to this key?  Creation writes every field but the magic
+ * first, so each field is zero or what the creator would write.  Returns 1
+ * (name in s->name if the prefix holds it whole), 0 if the bytes could be
+ * a creator's but do not tell whose, -1 if they are another program's.
+ */
+static int
+partial_header(struct seginfo *s, const struct svs_header *h)
+{
+    const unsigned char *b = (const unsigned char *)h;
+    size_t k, n;
+    unsigned i;
+
+    if (s->segsz <= SVS_DATA_OFF)
+        return -1; /* too small to ever be a block */
+    for (k = 0; k < sizeof *h; k++)
+        if (b[k] != 0)
+            break;
+    if (k == sizeof *h)
+        return 1;
+    for (k = 0; k < sizeof h->magic; k++)
+        if (h->magic[k] != 0)
+            return -1;
+    if (!zero_or(h->version, SVS_FORMAT_VERSION) || !zero_or(h->state, SVS_STATE_INIT) ||
+        !zero_or(h->size, s->segsz - SVS_DATA_OFF) || !zero_or(h->data_off, SVS_DATA_OFF) ||
+        !zero_or(h->flags, SVS_HF_LOCK) || !(h->semid == 0 || h->semid == -1) ||
+        h->probe >= SYSVSHM_PROBE_MAX || h->name_len > SYSVSHM_NAME_MAX || h->writer != 0)
+        return -1;
+    for (k = 0; k < sizeof h->reserved1; k++)
+        if (h->reserved1[k] != 0)
+            return -1;
+    for (k = 0; k < sizeof h->reserved2; k++)
+        if (h->reserved2[k] != 0)
+            return -1;
+    for (n = 0; n < sizeof h->name && h->name[n] != '\0'; n++)
+        if (h->name[n] == '/')
+            return -1;
+    for (k = n; k < sizeof h->name; k++)
+        if (h->name[k] != '\0')
+            return -1;
+    /* Only a whole name that leads to this very key proves whose it is. */
+    if (n == 0 || h->name_len != n)
+        return 0;
+    for (i = 0; i < SYSVSHM_PROBE_MAX; i++) {
+        if ((h->probe == 0 || h->probe == i) && svs_probe_key(h->name, n, i) == s->key) {
+            memcpy(s->name, h->name, n);
+            s->name[n] = '\0';
+            s->have_name = 1;
+            s->probe = i;
+            return 1;
+        }
+    }
+    return -1;
+}
+
+/* The verdict, in words for people. */
+static void
+explain(struct seginfo *s, const char *v)
+{
+    size_t n = sizeof s->note;
+
+    if (v == NULL)
+        return;
+    if (strcmp(v, "in use") == 0)
+        snprintf(s->note, n, "in use by %lu process%s", s->nattch,
+                 s->nattch == 1 ? "" : "es");
+    else if (strcmp(v, "another user's") == 0)
+        snprintf(s->note, n, "another user's (uid %lu)", (unsigned long)s->cuid);
+    else if (strcmp(v, "its creator is alive") == 0)
+        snprintf(s->note, n, "its creator, process %ld, is alive", s->cpid);
+    else if (strcmp(v, "its creator is unknown") == 0)
+        snprintf(s->note, n, "its creator is not visible from here: counts as alive");
+    else if (strcmp(v, "no creator's mark") == 0)
+        snprintf(s->note, n, "no creator's mark (mode %04o)", s->mode);
+    else
+        snprintf(s->note, n, "%s", v);
+}
+
+/*
+ * The verdict of the one rule (reclaim.c) for gc, and the state it implies.
+ * For another user's leftover the state is what the rule would say to
+ * someone allowed to remove it: the kernel's marks do not depend on who
+ * looks, only the permission to act does.
+ */
+static void
+judge(struct seginfo *s)
+{
+    const char *v;
+
+    if (!s->have_kds) {
+        s->verdict = "not examined";
+        return;
+    }
+    v = svs_reclaim_verdict(&s->kds, s->seen, s->set_gone, 0, 1);
+    s->verdict = v;
+    if (v != NULL && strcmp(v, "another user's") == 0) {
+        struct shmid_ds as_mine = s->kds;
+        int same = as_mine.shm_perm.uid == as_mine.shm_perm.cuid;
+
+        as_mine.shm_perm.cuid = geteuid();
+        if (same)
+            as_mine.shm_perm.uid = as_mine.shm_perm.cuid;
+        if (svs_reclaim_verdict(&as_mine, s->seen, s->set_gone, 0, 1) == NULL)
+            v = NULL; /* removable, by its owner or root */
+    }
+    switch (s->seen) {
+    case SVS_SEEN_PARTIAL:
+        s->state = v == NULL ? ST_HALFMADE : ST_NOHEADER;
+        if (v == NULL && s->verdict == NULL)
+            snprintf(s->note, sizeof s->note, "no header; its creator, process %ld, "
+                     "died: gc removes it", s->cpid);
+        else
+            explain(s, s->verdict);
+        break;
+    case SVS_SEEN_INIT:
+        if (s->mode != SVS_MODE_MAKING && s->cpid > 0 && !svs_pid_alive(s->cpid)) {
+            /* The library takes such a block for damaged (segment.c). */
+            s->state = ST_SUSPECT;
+            snprintf(s->note, sizeof s->note, "INIT header without the creator's mark "
+                     "(mode %04o), creator %ld dead: libsysvshm 0.1's or forged",
+                     s->mode, s->cpid);
+            break;
+        }
+        s->state = v == NULL ? ST_HALFMADE : ST_INIT;
+        if (v == NULL && s->verdict == NULL)
+            snprintf(s->note, sizeof s->note, "its creator, process %ld, died: gc "
+                     "removes it", s->cpid);
+        else
+            explain(s, s->verdict);
+        break;
+    case SVS_SEEN_UNLINKING:
+        if (!(s->mode & SVS_MODE_DOOMED)) {
+            s->state = ST_SUSPECT;
+            snprintf(s->note, sizeof s->note, "UNLINKING header without the remover's "
+                     "mark: written by a user of the block, or libsysvshm 0.1's");
+            break;
+        }
+        s->state = ST_UNLINKING;
+        if (s->verdict == NULL)
+            snprintf(s->note, sizeof s->note, "removal interrupted: gc finishes it");
+        else
+            explain(s, s->verdict);
+        break;
+    case SVS_SEEN_READY:
+        s->state = ST_READY;
+        if (v == NULL) {
+            /* A remover died between the set and the segment. */
+            s->state = ST_UNLINKING;
+            if (s->verdict == NULL)
+                snprintf(s->note, sizeof s->note, "removal interrupted after its "
+                         "semaphore set: gc finishes it");
+            else
+                explain(s, s->verdict);
+        } else if (s->mode & SVS_MODE_DOOMED) {
+            snprintf(s->note, sizeof s->note, "a removal began (remover's mark)");
+        } else if (s->mode == SVS_MODE_MAKING) {
+            snprintf(s->note, sizeof s->note, "its creator never set its mode");
+        }
+        break;
+    default:
+        break;
+    }
+}
+
+/* Refresh the shmid_ds after our own look, which attached and detached. */
+static int
+restat(struct seginfo *s)
+{
+    if (shmctl(s->shmid, IPC_STAT, &s->kds) < 0)
+        return errno == EINVAL || errno == EIDRM ? 1 : -1;
+    s->have_kds = 1;
+    {
+        key_t key = s->key;
+        int shmid = s->shmid;
+
+        fill_from_ds(s, &s->kds);
+        s->key = key;
+        s->shmid = shmid;
+    }
+    s->cpid_alive = s->cpid > 0 ? svs_pid_alive(s->cpid) : -1;
+    return 0;
 }
 
 /*
@@ -219,23 +419,40 @@ examine(struct seginfo *s)
     key_t key = s->key;
     int removed = 0, r;
 
+    s->seen = SVS_SEEN_FOREIGN;
+    s->verdict = "not provably this library's";
     s->cpid_alive = s->cpid > 0 ? svs_pid_alive(s->cpid) : -1;
     if (!could_be_ours(s)) {
         s->state = ST_FOREIGN;
         return 0;
     }
-    addr = shmat(s->shmid, NULL, SHM_RDONLY);
-    if (addr == (void *)-1) {
-        if (errno == EINVAL || errno == EIDRM)
-            return 1;
-        s->state = ST_NOACCESS;
-        s->access_errno = errno;
-        return 0;
-    }
     memset(&h, 0, sizeof h);
     avail = s->segsz < sizeof h ? (size_t)s->segsz : sizeof h;
-    memcpy(&h, addr, avail);
-    shmdt(addr);
+    if (s->atime == 0) {
+        /* Never attached: the kernel's zeros, nothing to read -- and our
+         * attach would not leave it looking untouched. */
+        r = restat(s);
+        if (r != 0) {
+            if (r == 1)
+                return 1;
+            s->state = ST_NOACCESS;
+            s->access_errno = errno;
+            return 0;
+        }
+    } else {
+        addr = shmat(s->shmid, NULL, SHM_RDONLY);
+        if (addr == (void *)-1) {
+            if (errno == EINVAL || errno == EIDRM)
+                return 1;
+            s->state = ST_NOACCESS;
+            s->access_errno = errno;
+            return 0;
+        }
+        memcpy(&h, addr, avail);
+        shmdt(addr);
+        if (restat(s) == 1)
+            return 1;
+    }
 
     /* A destroyed segment still attached somewhere has lost its key; judge
      * it against the key its own header says it had. */
@@ -249,10 +466,25 @@ examine(struct seginfo *s)
     r = svs_header_check(&h, avail, (size_t)s->segsz, key);
     if (r == SVS_HDR_FOREIGN) {
         s->state = ST_FOREIGN;
+        if (scan_key_ours(key) && s->mode == SVS_MODE_MAKING) {
+            r = partial_header(s, &h);
+            if (r < 0)
+                return 0;
+            s->seen = SVS_SEEN_PARTIAL;
+            if (r == 0) {
+                s->state = ST_NOHEADER;
+                s->verdict = "not provably this library's";
+                snprintf(s->note, sizeof s->note, "a header begun without its name: "
+                         "cannot tell whose");
+                return 0;
+            }
+            judge(s);
+        }
         return 0;
     }
     if (r == SVS_HDR_BAD) {
         s->state = ST_DAMAGED;
+        s->seen = SVS_SEEN_BAD;
         if (avail >= sizeof h)
             salvage_name(s, &h);
         return 0;
@@ -270,14 +502,59 @@ examine(struct seginfo *s)
         return 0;
     }
     if (h.state == SVS_STATE_READY)
-        s->state = ST_READY;
+        s->seen = SVS_SEEN_READY;
     else if (h.state == SVS_STATE_UNLINKING)
-        s->state = ST_UNLINKING;
-    else if (s->cpid_alive == 0 && s->nattch == 0)
-        s->state = ST_HALFMADE; /* nattch was read before our own attach */
+        s->seen = SVS_SEEN_UNLINKING;
     else
-        s->state = ST_INIT;
+        s->seen = SVS_SEEN_INIT;
+    /* Gone, not replaced: no set at the key at all (as the library asks). */
+    if ((h.flags & SVS_HF_LOCK) && h.semid >= 0)
+        s->set_gone = semget(key, 0, 0) < 0 && errno == ENOENT;
+    judge(s);
     read_lock(s, &h);
+    return 0;
+}
+
+static void
+seg_reset(struct seginfo *s)
+{
+    memset(s, 0, sizeof *s);
+    s->lock.semid = -1;
+    s->hsemid = -1;
+    s->cpid_alive = -1;
+}
+
+/* Stat and examine the segment shmid at key into s.  Returns 0, 1 if gone. */
+static int
+stat_examine(struct seginfo *s, key_t key, int shmid)
+{
+    struct shmid_ds ds;
+
+    seg_reset(s);
+    s->key = key;
+    s->shmid = shmid;
+    if (shmctl(shmid, IPC_STAT, &ds) < 0) {
+        if (errno == EINVAL || errno == EIDRM)
+            return 1;
+        s->state = ST_NOACCESS;
+        s->access_errno = errno;
+        return 0;
+    }
+    fill_from_ds(s, &ds);
+    return examine(s);
+}
+
+int
+scan_one(key_t key, int shmid, struct seginfo *s)
+{
+    if (key != IPC_PRIVATE && shmget(key, 0, 0) != shmid)
+        return 1;
+    if (stat_examine(s, key, shmid) == 1)
+        return 1;
+    if (s->state == ST_NOACCESS) {
+        errno = s->access_errno;
+        return -1;
+    }
     return 0;
 }
 
@@ -285,24 +562,11 @@ examine(struct seginfo *s)
 static int
 add_by_id(struct seglist *l, key_t key, int shmid)
 {
-    struct shmid_ds ds;
     struct seginfo *s = seglist_add(l);
 
     if (s == NULL)
         return -1;
-    s->key = key;
-    s->shmid = shmid;
-    if (shmctl(shmid, IPC_STAT, &ds) < 0) {
-        if (errno == EINVAL || errno == EIDRM) {
-            l->n--;
-            return 0;
-        }
-        s->state = ST_NOACCESS;
-        s->access_errno = errno;
-        return 0;
-    }
-    fill_from_ds(s, &ds);
-    if (examine(s) == 1)
+    if (stat_examine(s, key, shmid) == 1)
         l->n--;
     return 0;
 }
@@ -486,7 +750,7 @@ scan_parse_ipcs(FILE *fp, void (*fn)(key_t, int, void *), void *arg)
         for (c = 0; c < n; c++) {
             if (ieq(tok[c], "key"))
                 k = c;
-            else if (ieq(tok[c], "shmid") || ieq(tok[c], "id"))
+            else if (ieq(tok[c], "shmid") || ieq(tok[c], "semid") || ieq(tok[c], "id"))
                 id = c;
         }
         if (k >= 0 && id >= 0) {
@@ -533,15 +797,14 @@ ipcs_row(key_t key, int shmid, void *arg)
     r->n++;
 }
 
+/* Run `ipcs OPT' (OPT "-m" or "-s") and collect the key and id of each row. */
 static int
-scan_ipcs(struct seglist *l, const char *who)
+run_ipcs(const char *opt, struct ipcs_rows *rows, const char *who)
 {
     const char *prog = getenv("SYSVSHM_IPCS");
-    struct ipcs_rows rows = { NULL, 0, 0, 0 };
-    int fd[2], status, parsed, rc = -1;
+    int fd[2], status, parsed;
     pid_t pid;
     FILE *fp;
-    size_t i;
 
     if (prog == NULL || *prog == '\0')
         prog = SVS_IPCS_PATH[0] != '\0' ? SVS_IPCS_PATH : "ipcs";
@@ -565,7 +828,7 @@ scan_ipcs(struct seglist *l, const char *who)
         }
         /* Column titles are translated in other locales. */
         setenv("LC_ALL", "C", 1);
-        execlp(prog, prog, "-m", (char *)NULL);
+        execlp(prog, prog, opt, (char *)NULL);
         fprintf(stderr, "%s: cannot run %s: %s\n", who, prog, strerror(errno));
         _exit(127);
     }
@@ -577,24 +840,36 @@ scan_ipcs(struct seglist *l, const char *who)
         fprintf(stderr, "%s: %s\n", who, strerror(errno));
         return -1;
     }
-    parsed = scan_parse_ipcs(fp, ipcs_row, &rows);
+    parsed = scan_parse_ipcs(fp, ipcs_row, rows);
     fclose(fp);
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
         ;
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
         if (!(WIFEXITED(status) && WEXITSTATUS(status) == 127))
-            fprintf(stderr, "%s: `%s -m' failed (status %d)\n", who, prog, status);
-        goto out;
+            fprintf(stderr, "%s: `%s %s' failed (status %d)\n", who, prog, opt, status);
+        return -1;
     }
     if (parsed < 0) {
-        fprintf(stderr, "%s: cannot read the output of `%s -m': no header line "
-                "with KEY and ID columns\n", who, prog);
-        goto out;
+        fprintf(stderr, "%s: cannot read the output of `%s %s': no header line "
+                "with KEY and ID columns\n", who, prog, opt);
+        return -1;
     }
-    if (rows.oom) {
+    if (rows->oom) {
         fprintf(stderr, "%s: %s\n", who, strerror(ENOMEM));
-        goto out;
+        return -1;
     }
+    return 0;
+}
+
+static int
+scan_ipcs(struct seglist *l, const char *who)
+{
+    struct ipcs_rows rows = { NULL, 0, 0, 0 };
+    int rc = -1;
+    size_t i;
+
+    if (run_ipcs("-m", &rows, who) < 0)
+        goto out;
     for (i = 0; i < rows.n; i++) {
         if (add_by_id(l, rows.v[i].key, rows.v[i].shmid) < 0) {
             fprintf(stderr, "%s: %s\n", who, strerror(errno));
@@ -603,6 +878,152 @@ scan_ipcs(struct seglist *l, const char *who)
     }
     rc = 0;
 out:
+    free(rows.v);
+    return rc;
+}
+
+/* ---- semaphore sets ------------------------------------------------------------ */
+
+#define PROC_SEM "/proc/sysvipc/sem"
+
+void
+semlist_free(struct semlist *l)
+{
+    free(l->v);
+    l->v = NULL;
+    l->n = l->cap = 0;
+}
+
+static struct seminfo *
+semlist_add(struct semlist *l, key_t key, int semid)
+{
+    struct seminfo *m;
+
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 16;
+        struct seminfo *v = realloc(l->v, cap * sizeof *v);
+
+        if (v == NULL)
+            return NULL;
+        l->v = v;
+        l->cap = cap;
+    }
+    m = &l->v[l->n++];
+    memset(m, 0, sizeof *m);
+    m->key = key;
+    m->semid = semid;
+    return m;
+}
+
+/* IPC_STAT where the listing gave only key and id (ipcs). */
+static void
+sem_fill(struct seminfo *m)
+{
+    struct semid_ds sds;
+    union semun arg;
+
+    arg.buf = &sds;
+    if (semctl(m->semid, 0, IPC_STAT, arg) < 0)
+        return;
+    m->have_ds = 1;
+    m->mode = (unsigned)sds.sem_perm.mode & 0777u;
+    m->nsems = (unsigned long)sds.sem_nsems;
+    m->uid = sds.sem_perm.uid;
+    m->cuid = sds.sem_perm.cuid;
+}
+
+enum { SC_KEY, SC_SEMID, SC_PERMS, SC_NSEMS, SC_UID, SC_CUID, SC_N };
+static const char *const sem_cols[SC_N] = { "key", "semid", "perms", "nsems", "uid", "cuid" };
+
+static int
+scan_proc_sem(FILE *fp, struct semlist *l)
+{
+    char line[1024];
+    char *tok[MAXTOK];
+    int col[SC_N];
+    int i, n, have_header = 0;
+
+    while (read_line(line, sizeof line, fp) != NULL) {
+        long long v[SC_N];
+        struct seminfo *m;
+
+        n = split(line, tok, MAXTOK);
+        if (!have_header) {
+            int c;
+
+            for (i = 0; i < SC_N; i++)
+                col[i] = -1;
+            for (c = 0; c < n; c++)
+                for (i = 0; i < SC_N; i++)
+                    if (strcmp(tok[c], sem_cols[i]) == 0)
+                        col[i] = c;
+            for (i = 0; i < SC_N; i++)
+                if (col[i] < 0) {
+                    errno = EPROTO;
+                    return -1;
+                }
+            have_header = 1;
+            continue;
+        }
+        for (i = 0; i < SC_N; i++)
+            if (col[i] >= n || num(tok[col[i]], i == SC_PERMS ? 8 : 10, &v[i]) < 0)
+                break;
+        if (i < SC_N || !scan_key_ours((key_t)v[SC_KEY]))
+            continue;
+        m = semlist_add(l, (key_t)v[SC_KEY], (int)v[SC_SEMID]);
+        if (m == NULL)
+            return -1;
+        m->have_ds = 1;
+        m->mode = (unsigned)v[SC_PERMS] & 0777u;
+        m->nsems = (unsigned long)v[SC_NSEMS];
+        m->uid = (uid_t)v[SC_UID];
+        m->cuid = (uid_t)v[SC_CUID];
+    }
+    if (!have_header) {
+        errno = EPROTO;
+        return -1;
+    }
+    return 0;
+}
+
+int
+scan_sems(struct semlist *out, const char *who)
+{
+    const char *b = scan_backend();
+    struct ipcs_rows rows = { NULL, 0, 0, 0 };
+    FILE *fp = NULL;
+    size_t i;
+    int rc;
+
+    if (strcmp(b, "ipcs") != 0) {
+        fp = fopen(PROC_SEM, "r");
+        if (fp == NULL && strcmp(b, "proc") == 0) {
+            fprintf(stderr, "%s: %s: %s\n", who, PROC_SEM, strerror(errno));
+            return -1;
+        }
+    }
+    if (fp != NULL) {
+        rc = scan_proc_sem(fp, out);
+        if (rc < 0)
+            fprintf(stderr, "%s: %s: %s\n", who, PROC_SEM,
+                    errno == EPROTO ? "unexpected format" : strerror(errno));
+        fclose(fp);
+        return rc;
+    }
+    rc = run_ipcs("-s", &rows, who);
+    for (i = 0; rc == 0 && i < rows.n; i++) {
+        struct seminfo *m;
+
+        if (!scan_key_ours(rows.v[i].key))
+            continue;
+        m = semlist_add(out, rows.v[i].key, rows.v[i].shmid);
+        if (m == NULL) {
+            fprintf(stderr, "%s: %s\n", who, strerror(errno));
+            rc = -1;
+            break;
+        }
+        sem_fill(m);
+    }
     free(rows.v);
     return rc;
 }

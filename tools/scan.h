@@ -14,9 +14,13 @@
 /* What a segment is, as the tool shows it. */
 enum seg_state {
     ST_READY,     /* a complete block */
-    ST_INIT,      /* being made by a live process */
-    ST_HALFMADE,  /* INIT, its creator is dead, nobody attached: gc removes it */
-    ST_UNLINKING, /* a removal is under way or was interrupted: gc finishes it */
+    ST_INIT,      /* being made, or left INIT but not provably abandoned */
+    ST_HALFMADE,  /* a creator's leftover the one rule (reclaim.c) lets gc
+                   * remove -- for a caller allowed to (see verdict) */
+    ST_UNLINKING, /* a removal is under way or was interrupted */
+    ST_NOHEADER,  /* mode SVS_MODE_MAKING, no header yet: a creator mid-way
+                   * (or dead) before it wrote one */
+    ST_SUSPECT,   /* a header whose state the kernel's marks contradict */
     ST_REMOVED,   /* destroyed (key now IPC_PRIVATE), still attached somewhere */
     ST_DAMAGED,   /* our magic, but a header that cannot be trusted */
     ST_FOREIGN,   /* not this library's */
@@ -64,6 +68,17 @@ struct seginfo {
     unsigned long nattch;
     time_t atime, dtime, ctime;
     int cpid_alive;         /* 1 alive, 0 dead, -1 unknown (pid 0) */
+    /* A fresh IPC_STAT taken after our own look (never counting our own
+     * attachment), for svs_reclaim_verdict; valid when have_kds. */
+    struct shmid_ds kds;
+    int have_kds;
+    /* What the one rule (reclaim.c) says, judged for `sysvshm gc':
+     * seen is SVS_SEEN_*; verdict NULL means gc removes it, else why not;
+     * note explains the state in words ("" if nothing to say). */
+    int seen;
+    int set_gone;
+    const char *verdict;
+    char note[160];
 
     enum seg_state state;
     int access_errno;       /* ST_NOACCESS: why */
@@ -108,6 +123,34 @@ int scan_name(const char *bare, size_t len, struct seglist *out, int *denied);
  * fn(key, shmid, arg) for each segment row.  Returns the number of rows, or
  * -1 if no header line naming the key and id columns was found. */
 int scan_parse_ipcs(FILE *fp, void (*fn)(key_t, int, void *), void *arg);
+
+/* Examine the one segment shmid, which must still be at key (IPC_PRIVATE:
+ * a destroyed one): fills *s afresh.  Returns 0, 1 if it is gone or no
+ * longer at key, or -1 (errno) if it cannot be stat'ed. */
+int scan_one(key_t key, int shmid, struct seginfo *s);
+
+/* Is this segment's key one a block of this library could have? */
+int scan_key_ours(key_t key);
+
+/* A semaphore set, as listed. */
+struct seminfo {
+    key_t key;
+    int semid;
+    int have_ds;            /* the fields below are valid */
+    unsigned mode;          /* permission bits (0777) */
+    unsigned long nsems;
+    uid_t uid, cuid;
+};
+
+struct semlist {
+    struct seminfo *v;
+    size_t n, cap;
+};
+
+/* List every SysV semaphore set of the host at a key this library could
+ * use (same backend as scan_all).  Returns 0 or -1, message printed. */
+int scan_sems(struct semlist *out, const char *who);
+void semlist_free(struct semlist *l);
 
 const char *seg_state_name(enum seg_state s);
 int seg_is_ours(const struct seginfo *s);

@@ -6,7 +6,7 @@
  *   sysvshm stat NAME [--json]          sysvshm write NAME [--offset N]
  *   sysvshm create NAME SIZE [-m MODE] [--nolock]
  *   sysvshm rm [-f] NAME...             sysvshm key NAME [--all]
- *   sysvshm gc [--dry-run] [NAME...]    sysvshm lock NAME [--read] [--timeout MS] -- COMMAND...
+ *   sysvshm gc [-n] [--force] [NAME...] sysvshm lock NAME [--read] [--timeout MS] -- COMMAND...
  *
  * Exit status: 0 success, 1 failure, 2 bad usage (and, for lock, the
  * command's own status).  Every error is one line on stderr naming the
@@ -364,8 +364,15 @@ diagnose(const char *name, int err)
             break;
         }
         if (err == ENOENT && s->state == ST_UNLINKING) {
-            snprintf(hintbuf, sizeof hintbuf, "it is being removed, or a removal was "
-                     "interrupted: `sysvshm gc' finishes it");
+            snprintf(hintbuf, sizeof hintbuf, s->verdict == NULL ?
+                     "a removal was interrupted: `sysvshm gc' finishes it" :
+                     "it is being removed (%s)", s->note);
+            break;
+        }
+        if ((err == EPROTO || err == ENOENT) && s->state == ST_SUSPECT) {
+            snprintf(hintbuf, sizeof hintbuf, "shmid %d: %s; see `sysvshm stat'; "
+                     "`sysvshm gc --force' removes it once nobody uses it", s->shmid,
+                     s->note);
             break;
         }
         if ((err == ENOENT || err == EAGAIN) && s->state == ST_INIT) {
@@ -513,9 +520,83 @@ linux_enospc(unsigned long long want, int lock)
 }
 #endif
 
+/* What holds each of the name's probe keys, for EADDRINUSE: a segment (a
+ * block of another name, of this name but in use, or not this library's)
+ * and/or a semaphore set -- `ls -a' shows no set. */
+static char keysbuf[4096];
+
+static const char *
+keys_hint(const char *name)
+{
+    const char *bare = bare_name(name);
+    size_t len = strlen(bare), n = 0;
+    unsigned i;
+
+    n += (size_t)snprintf(keysbuf, sizeof keysbuf, "every key of the name's probe "
+                          "sequence is held:");
+    for (i = 0; i < SYSVSHM_PROBE_MAX && n < sizeof keysbuf; i++) {
+        key_t key = svs_probe_key(bare, len, i);
+        int shmid = shmget(key, 0, 0), semid = semget(key, 0, 0);
+        char u[64], what[OUT_TEXT_MAX + 160];
+        struct seginfo si;
+
+        n += (size_t)snprintf(keysbuf + n, sizeof keysbuf - n, "%s 0x%08lx", i ? ";" : "",
+                              key_hex(key));
+        if (n >= sizeof keysbuf)
+            break;
+        if (shmid < 0 && errno == EACCES) {
+            n += (size_t)snprintf(keysbuf + n, sizeof keysbuf - n,
+                                  " a segment you may not see");
+        } else if (shmid >= 0 && scan_one(key, shmid, &si) == 0) {
+            char nm[OUT_TEXT_MAX];
+
+            if (si.state == ST_FOREIGN)
+                snprintf(what, sizeof what, "not this library's");
+            else if (si.have_name && strcmp(si.name, bare) != 0)
+                snprintf(what, sizeof what, "block \"%s\"", out_text(nm, sizeof nm, si.name, 0));
+            else
+                snprintf(what, sizeof what, "%s%s%s", seg_state_name(si.state),
+                         si.note[0] != '\0' ? ", " : "", si.note);
+            n += (size_t)snprintf(keysbuf + n, sizeof keysbuf - n, " segment %d of %s (%s)",
+                                  shmid, user_name(si.uid, u, sizeof u), what);
+        } else if (shmid >= 0) {
+            n += (size_t)snprintf(keysbuf + n, sizeof keysbuf - n, " segment %d", shmid);
+        }
+        if (n >= sizeof keysbuf)
+            break;
+        if (semid >= 0) {
+            struct semid_ds sds;
+            union semun arg;
+
+            arg.buf = &sds;
+            if (semctl(semid, 0, IPC_STAT, arg) < 0) {
+                n += (size_t)snprintf(keysbuf + n, sizeof keysbuf - n, "%s semaphore set %d",
+                                      shmid >= 0 ? " and" : "", semid);
+            } else {
+                int ours = sds.sem_nsems == SVS_NSEMS &&
+                           ((unsigned)sds.sem_perm.mode & SVS_SEM_MARK) != 0;
+
+                n += (size_t)snprintf(keysbuf + n, sizeof keysbuf - n,
+                                      "%s semaphore set %d of %s (%s)",
+                                      shmid >= 0 ? " and" : "", semid,
+                                      user_name(sds.sem_perm.cuid, u, sizeof u),
+                                      !ours ? "not this library's" :
+                                      shmid >= 0 ? "this library's" :
+                                      "this library's, with no segment: a stray set");
+            }
+        } else if (shmid < 0 && errno != EACCES) {
+            n += (size_t)snprintf(keysbuf + n, sizeof keysbuf - n, " free now");
+        }
+    }
+    if (n < sizeof keysbuf)
+        snprintf(keysbuf + n, sizeof keysbuf - n, "; `sysvshm gc -n' tells what gc "
+                 "would clear");
+    return keysbuf;
+}
+
 /* The hint for an error of sysvshm_create of `size' bytes. */
 static const char *
-create_hint(int err, unsigned long long size, int lock)
+create_hint(const char *name, int err, unsigned long long size, int lock)
 {
     switch (err) {
     case ENOSPC:
@@ -538,8 +619,7 @@ create_hint(int err, unsigned long long size, int lock)
     case EEXIST:
         return "see it with `sysvshm stat', remove it with `sysvshm rm'";
     case EADDRINUSE:
-        return "every key of the name's probe sequence is held by another block or by a "
-               "segment that is not this library's: see `sysvshm ls -a'";
+        return keys_hint(name);
     case EMFILE:
         return "this process has too many segments attached (SHMSEG)";
     case EACCES: case EPERM:
@@ -637,8 +717,12 @@ seg_cmp(const void *a, const void *b)
 static int
 has_block_fields(const struct seginfo *s)
 {
+    /* A header we checked, or a prefix with its whole name: the header's
+     * fields are only there when seen is not PARTIAL. */
+    if (s->seen == SVS_SEEN_PARTIAL)
+        return 0;
     return s->state == ST_READY || s->state == ST_INIT || s->state == ST_HALFMADE ||
-           s->state == ST_UNLINKING || s->state == ST_REMOVED;
+           s->state == ST_UNLINKING || s->state == ST_SUSPECT || s->state == ST_REMOVED;
 }
 
 static void
@@ -718,7 +802,13 @@ json_seg(FILE *fp, const struct seginfo *s)
     json_num_or_null(fp, "atime", d, (long long)s->atime);
     fputs(", ", fp);
     json_num_or_null(fp, "dtime", d, (long long)s->dtime);
-    fputs("}", fp);
+    fputs(", \"note\": ", fp);
+    if (s->note[0] != '\0')
+        out_json_str(fp, s->note);
+    else
+        fputs("null", fp);
+    fprintf(fp, ", \"gc_removes\": %s}", seg_is_ours(s) && s->verdict == NULL ?
+            "true" : "false");
 }
 
 static void
@@ -734,12 +824,26 @@ json_list(FILE *fp, const struct seginfo *v, size_t n)
     fputs(n ? "\n]\n" : "]\n", fp);
 }
 
+/* The creator: a pid we cannot see (0, another PID namespace) is unknown,
+ * and counts as alive -- never "(dead)". */
+static const char *
+cpid_text(const struct seginfo *s, char *buf, size_t len)
+{
+    if (!s->have_ds)
+        snprintf(buf, len, "?");
+    else if (s->cpid <= 0)
+        snprintf(buf, len, "%ld(?)", s->cpid);
+    else
+        snprintf(buf, len, s->cpid_alive ? "%ld" : "%ld(dead)", s->cpid);
+    return buf;
+}
+
 static int
 ls_row(struct table *t, const struct seginfo *s)
 {
     char name[OUT_TEXT_MAX], key[16], id[16], size[24], mode[8], owner[64];
     char nattch[24], cpid[40], lock[64], created[32];
-    const char *row[11];
+    const char *row[12];
     int d = s->have_ds;
 
     if (s->have_name && s->state != ST_FOREIGN)
@@ -760,12 +864,7 @@ ls_row(struct table *t, const struct seginfo *s)
     else
         snprintf(owner, sizeof owner, "?");
     snprintf(nattch, sizeof nattch, d ? "%lu" : "?", s->nattch);
-    if (!d)
-        snprintf(cpid, sizeof cpid, "?");
-    else if (s->cpid_alive < 0)
-        snprintf(cpid, sizeof cpid, "-");
-    else
-        snprintf(cpid, sizeof cpid, s->cpid_alive ? "%ld" : "%ld(dead)", s->cpid);
+    cpid_text(s, cpid, sizeof cpid);
     row[0] = name;
     row[1] = key;
     row[2] = id;
@@ -777,6 +876,7 @@ ls_row(struct table *t, const struct seginfo *s)
     row[8] = lock_short(s, lock, sizeof lock);
     row[9] = seg_state_name(s->state);
     row[10] = d ? time_text(s->ctime, created, sizeof created, 0) : "?";
+    row[11] = s->note[0] != '\0' ? s->note : "-";
     return table_add(t, row);
 }
 
@@ -786,11 +886,11 @@ cmd_ls(int argc, char **argv)
     static const struct optdef defs[] = {
         { "all", 'a', 0 }, { "json", 0, 0 }, { NULL, 0, 0 }
     };
-    static const char *const head[11] = {
+    static const char *const head[12] = {
         "NAME", "KEY", "SHMID", "SIZE", "MODE", "OWNER", "NATTCH", "CPID", "LOCK",
-        "STATE", "CREATED"
+        "STATE", "CREATED", "NOTE"
     };
-    static const int right[11] = { 0, 0, 1, 1, 0, 0, 1, 1, 0, 0, 0 };
+    static const int right[12] = { 0, 0, 1, 1, 0, 0, 1, 1, 0, 0, 0, 0 };
     struct seglist l = { NULL, 0, 0 };
     struct parsed p;
     struct table t;
@@ -809,9 +909,11 @@ cmd_ls(int argc, char **argv)
     free(p.ops);
     if (scan_all(&l, "sysvshm ls") < 0)
         return EXIT_FAIL;
-    /* Keep what is shown: our blocks, and with -a everything. */
+    /* Keep what is shown: our blocks (a segment with no header only when it
+     * names its block), and with -a everything. */
     for (i = 0; i < l.n; i++)
-        if (p.seen[0] || seg_is_ours(&l.v[i]))
+        if (p.seen[0] || (seg_is_ours(&l.v[i]) &&
+                          (l.v[i].seen != SVS_SEEN_PARTIAL || l.v[i].have_name)))
             l.v[n++] = l.v[i];
     l.n = n;
     qsort(l.v, l.n, sizeof *l.v, seg_cmp);
@@ -820,7 +922,7 @@ cmd_ls(int argc, char **argv)
         rc = 0;
         goto out;
     }
-    table_init(&t, 11, right);
+    table_init(&t, 12, right);
     if (table_add(&t, head) < 0)
         goto oom;
     for (i = 0; i < l.n; i++)
@@ -853,17 +955,22 @@ stat_print(FILE *fp, const struct seginfo *s)
     char u[64], g[64], t[32], nm[OUT_TEXT_MAX];
     key_t k0 = svs_probe_key(s->name, strlen(s->name), 0);
 
-    fprintf(fp, "name:        %s\n", out_text(nm, sizeof nm, s->name, 0));
+    fprintf(fp, "name:        %s\n", s->have_name ? out_text(nm, sizeof nm, s->name, 0) : "-");
     fprintf(fp, "state:       %s", seg_state_name(s->state));
-    switch (s->state) {
+    if (s->note[0] != '\0') {
+        fprintf(fp, " (%s)\n", s->note);
+    } else switch (s->state) {
     case ST_READY: fputs(" (complete)\n", fp); break;
     case ST_INIT: fputs(" (being created)\n", fp); break;
     case ST_HALFMADE: fputs(" (half-made by a dead creator: `sysvshm gc' removes it)\n", fp); break;
-    case ST_UNLINKING: fputs(" (removal under way or interrupted: `sysvshm gc' finishes it)\n", fp); break;
+    case ST_UNLINKING: fputs(" (removal under way or interrupted)\n", fp); break;
     case ST_REMOVED: fputs(" (destroyed; memory kept until the last process detaches)\n", fp); break;
     case ST_DAMAGED: fputs(" (header damaged or of an unknown format version)\n", fp); break;
     default: putc('\n', fp);
     }
+    if (seg_is_ours(s) && s->state != ST_REMOVED)
+        fprintf(fp, "gc:          %s%s%s\n", s->verdict == NULL ? "removes it" : "leaves it (",
+                s->verdict == NULL ? "" : s->verdict, s->verdict == NULL ? "" : ")");
     fprintf(fp, "key:         0x%08lx", key_hex(s->key));
     if (has_block_fields(s) && s->state != ST_REMOVED)
         fprintf(fp, " (probe %u; the name's first key is 0x%08lx)", s->probe, key_hex(k0));
@@ -878,7 +985,8 @@ stat_print(FILE *fp, const struct seginfo *s)
             (unsigned long)s->uid, (unsigned long)s->gid);
     fprintf(fp, "creator:     %s (uid %lu), group %lu, process %ld (%s)\n",
             user_name(s->cuid, g, sizeof g), (unsigned long)s->cuid,
-            (unsigned long)s->cgid, s->cpid, alive_text(s->cpid_alive));
+            (unsigned long)s->cgid, s->cpid,
+            s->cpid <= 0 ? "not visible from here: counts as alive" : alive_text(s->cpid_alive));
     fprintf(fp, "attached:    %lu process%s", s->nattch, s->nattch == 1 ? "" : "es");
     if (s->lpid > 0)
         fprintf(fp, " (last attach or detach by process %ld)", s->lpid);
@@ -1024,7 +1132,7 @@ cmd_create(int argc, char **argv)
     if (h == NULL) {
         int err = errno;
 
-        block_error(name, err, create_hint(err, size, !p.seen[1]));
+        block_error(name, err, create_hint(name, err, size, !p.seen[1]));
         return EXIT_FAIL;
     }
     if (sysvshm_close(h) < 0) {
@@ -1079,99 +1187,252 @@ cmd_rm(int argc, char **argv)
 
 /* ---- gc ------------------------------------------------------------------------------ */
 
-/* The set a creator that died inside semget made, judged as the library
- * does: same creator user, our number of semaphores, made no earlier than
- * the segment. */
-static int
-orphan_set(key_t key, const struct seginfo *s)
-{
-    int cur = semget(key, 0, 0);
-    struct semid_ds sds;
-    union semun arg;
+/*
+ * gc removes exactly what the one rule (lib/reclaim.c) lets a caller allowed
+ * to remove other users' leftovers remove, and the semaphore sets that are
+ * provably those blocks' own (svs_sem_of_block).  --force also removes the
+ * INIT and UNLINKING leftovers that lack the marks (libsysvshm 0.1's, or
+ * made by hand): those are judged by the same rule as if they bore them, and
+ * for UNLINKING the creator must be known dead too.
+ */
+struct gc {
+    int dry, force, failed;
+    char **names;
+    int nnames;
+};
 
-    if (cur < 0)
-        return -1;
-    arg.buf = &sds;
-    if (semctl(cur, 0, IPC_STAT, arg) < 0)
-        return -1;
-    if (sds.sem_nsems == SVS_NSEMS && sds.sem_perm.cuid == s->cuid &&
-        sds.sem_ctime >= s->ctime)
-        return cur;
-    return -1;
+/* Would the rule let it go if it bore the marks a library of today leaves? */
+static int
+force_ok(const struct seginfo *s)
+{
+    struct shmid_ds ds = s->kds;
+
+    if (!s->have_kds || (s->state != ST_SUSPECT && s->state != ST_INIT &&
+                         s->state != ST_UNLINKING))
+        return 0;
+    if (s->cpid <= 0 || svs_pid_alive(s->cpid))
+        return 0;
+    if (s->seen == SVS_SEEN_INIT) {
+        ds.shm_perm.mode = (ds.shm_perm.mode & ~(mode_t)0777) | (mode_t)SVS_MODE_MAKING;
+        ds.shm_perm.uid = ds.shm_perm.cuid;
+    } else if (s->seen == SVS_SEEN_UNLINKING) {
+        ds.shm_perm.mode |= (mode_t)SVS_MODE_DOOMED;
+    } else {
+        return 0;
+    }
+    return svs_reclaim_verdict(&ds, s->seen, s->set_gone, 0, 1) == NULL;
 }
 
-/* Look again just before removing: still the same segment, still garbage? */
-static int
-still_garbage(const struct seginfo *s)
+/* "block "NAME" (key 0x..., shmid N" -- or a segment that names no block. */
+static void
+gc_label(FILE *fp, const struct seginfo *s)
 {
-    struct seglist l = { NULL, 0, 0 };
-    int denied, ok = 0;
-    size_t i;
+    if (s->have_name)
+        fprintf(fp, "block \"%s\" (", shown(s->name));
+    else
+        fputs("segment with no header (", fp);
+    fprintf(fp, "key 0x%08lx, shmid %d", key_hex(s->key), s->shmid);
+}
 
-    if (scan_name(s->name, strlen(s->name), &l, &denied) < 0)
-        return 0;
-    for (i = 0; i < l.n; i++)
-        if (l.v[i].shmid == s->shmid && l.v[i].key == s->key && l.v[i].state == s->state)
-            ok = 1;
-    seglist_free(&l);
-    return ok;
+/* One line for what gc leaves alone that looks like the library's. */
+static void
+gc_left(const struct seginfo *s, int force)
+{
+    char u[64];
+
+    gc_label(stdout, s);
+    fputs("): ", stdout);
+    if (s->nattch > 0)
+        printf("in use by %lu process%s", s->nattch, s->nattch == 1 ? "" : "es");
+    else if (s->state == ST_SUSPECT && s->seen == SVS_SEEN_UNLINKING)
+        printf("no remover's mark: the header may have been written by a user of the "
+               "block%s", force ? "" : " (libsysvshm 0.1's? --force removes it once "
+               "its creator is gone)");
+    else if (s->state == ST_SUSPECT || force_ok(s))
+        printf("no creator's mark: made by libsysvshm 0.1 or by hand%s",
+               force ? "" : ": use --force");
+    else if (s->verdict != NULL && strcmp(s->verdict, "another user's") == 0)
+        printf("another user's (%s): only its owner, its creator or root may remove it",
+               user_name(s->cuid, u, sizeof u));
+    else if (s->state == ST_DAMAGED)
+        printf("damaged header, not provably this library's (only `ipcrm -m %d' "
+               "removes it)", s->shmid);
+    else if (s->state == ST_READY)
+        printf("%s: a complete block (`sysvshm rm' removes it)", s->note);
+    else
+        printf("%s", s->note[0] != '\0' ? s->note : s->verdict != NULL ? s->verdict : "?");
+    fputs(", left alone\n", stdout);
 }
 
 static int
-gc_one(const struct seginfo *s, int dry)
+gc_wanted(const struct gc *g, const struct seginfo *s)
 {
-    const char *what = s->state == ST_HALFMADE ? "half-made block" :
-                       "leftover of an interrupted removal";
-    char why[64] = "";
-    int semid = -1;
+    int j;
 
-    if (s->state == ST_HALFMADE)
-        snprintf(why, sizeof why, "; its creator, process %ld, is dead", s->cpid);
-    if (s->hflags & SVS_HF_LOCK) {
-        if (s->hsemid >= 0 && semget(s->key, 0, 0) == s->hsemid)
-            semid = s->hsemid;
-        else if (s->hsemid == -2)
-            semid = orphan_set(s->key, s);
-    }
-    if (dry) {
-        printf("would remove %s \"%s\" (key 0x%08lx, shmid %d", what, shown(s->name),
-               key_hex(s->key), s->shmid);
-        if (semid >= 0)
-            printf(", semid %d", semid);
-        printf("%s)\n", why);
-        return 0;
-    }
-    if (!still_garbage(s))
-        return 0;
-    if (semid >= 0 && semctl(semid, 0, IPC_RMID) < 0 && errno != EINVAL && errno != EIDRM) {
-        int err = errno;
+    if (g->nnames == 0)
+        return 1;
+    for (j = 0; j < g->nnames; j++) {
+        const char *bare = bare_name(g->names[j]);
 
-        block_error(s->name, err, "cannot remove its semaphore set");
-        return -1;
+        if (s->have_name && strcmp(bare, s->name) == 0)
+            return 1;
+        /* A segment with no header yet cannot say whose it is: the names'
+         * keys are where their creators would have made it. */
+        if (!s->have_name && s->seen == SVS_SEEN_PARTIAL &&
+            svs_probe_index(bare, strlen(bare), s->key) >= 0)
+            return 1;
     }
-    if (shmctl(s->shmid, IPC_RMID, NULL) < 0 && errno != EINVAL && errno != EIDRM) {
-        int err = errno;
+    return 0;
+}
 
-        block_error(s->name, err, "cannot remove its segment");
-        return -1;
+static int
+gc_key_wanted(const struct gc *g, key_t key)
+{
+    int j;
+
+    if (g->nnames == 0)
+        return 1;
+    for (j = 0; j < g->nnames; j++) {
+        const char *bare = bare_name(g->names[j]);
+
+        if (svs_probe_index(bare, strlen(bare), key) >= 0)
+            return 1;
     }
-    printf("removed %s \"%s\" (key 0x%08lx, shmid %d", what, shown(s->name),
-           key_hex(s->key), s->shmid);
+    return 0;
+}
+
+static void
+gc_fail(const struct seginfo *s, const char *what, int err)
+{
+    char cause[256];
+
+    snprintf(cause, sizeof cause, "cannot remove its %s: %s", what, strerror(err));
+    if (s->have_name)
+        block_msg(s->name, cause, NULL);
+    else
+        say("segment %d (key 0x%08lx): %s", s->shmid, key_hex(s->key), cause);
+}
+
+/* Judge the segment afresh and remove it if the rule (or --force) says so. */
+static void
+gc_seg(struct gc *g, const struct seginfo *old)
+{
+    struct seginfo s;
+    int r, semid = -1, forced = 0;
+    const char *what;
+
+    /* Looked at again just before acting: what we listed may have changed
+     * hands since; and it is removed by id, never by key. */
+    r = scan_one(old->key, old->shmid, &s);
+    if (r == 1)
+        return; /* gone meanwhile */
+    if (r < 0) {
+        gc_fail(old, "segment", errno);
+        g->failed = 1;
+        return;
+    }
+    if (s.seen != old->seen) {
+        gc_label(stdout, &s);
+        fputs("): changed while gc looked, left alone\n", stdout);
+        return;
+    }
+    if (s.verdict != NULL) {
+        if (!g->force || !force_ok(&s)) {
+            gc_left(&s, g->force);
+            return;
+        }
+        forced = 1;
+    }
+    if (s.seen != SVS_SEEN_PARTIAL && (s.hflags & SVS_HF_LOCK))
+        semid = svs_sem_of_block(s.key, s.hsemid, &s.kds);
+    what = forced ? "leftover without the library's marks" :
+           s.state == ST_HALFMADE ? "half-made block" :
+           "leftover of an interrupted removal";
+    if (!g->dry) {
+        if (semid >= 0 && semctl(semid, 0, IPC_RMID) < 0 && errno != EINVAL &&
+            errno != EIDRM) {
+            gc_fail(&s, "semaphore set", errno);
+            g->failed = 1;
+            return;
+        }
+        if (shmctl(s.shmid, IPC_RMID, NULL) < 0 && errno != EINVAL && errno != EIDRM) {
+            gc_fail(&s, "segment", errno);
+            g->failed = 1;
+            return;
+        }
+    }
+    printf("%s %s ", g->dry ? "would remove" : "removed", what);
+    if (s.have_name)
+        printf("\"%s\" (", shown(s.name));
+    else
+        fputs("with no header (", stdout);
+    printf("key 0x%08lx, shmid %d", key_hex(s.key), s.shmid);
     if (semid >= 0)
         printf(", semid %d", semid);
-    printf("%s)\n", why);
-    return 0;
+    if (s.cpid > 0 && (s.seen == SVS_SEEN_INIT || s.seen == SVS_SEEN_PARTIAL))
+        printf("; its creator, process %ld, is dead", s.cpid);
+    puts(")");
+    /* A set the header names that is not provably the block's stays. */
+    if (semid < 0 && s.seen != SVS_SEEN_PARTIAL && (s.hflags & SVS_HF_LOCK) &&
+        s.hsemid >= 0 && semget(s.key, 0, 0) == s.hsemid)
+        printf("semaphore set %d (key 0x%08lx): not provably the block's own, left "
+               "alone\n", s.hsemid, key_hex(s.key));
+}
+
+/* Sets at our keys with the library's mark and no segment at their key. */
+static void
+gc_sems(struct gc *g)
+{
+    struct semlist l = { NULL, 0, 0 };
+    size_t i;
+
+    if (scan_sems(&l, "sysvshm gc") < 0) {
+        g->failed = 1;
+        return;
+    }
+    for (i = 0; i < l.n; i++) {
+        const struct seminfo *m = &l.v[i];
+        char u[64];
+        int shmid, id;
+
+        if (!m->have_ds || m->nsems != SVS_NSEMS || !(m->mode & SVS_SEM_MARK) ||
+            !gc_key_wanted(g, m->key))
+            continue;
+        shmid = shmget(m->key, 0, 0);
+        if (shmid >= 0 || errno != ENOENT)
+            continue; /* its block may be there */
+        id = svs_sem_stray(m->key, -1);
+        if (id != m->semid) {
+            printf("stray semaphore set %d (key 0x%08lx) of %s: no segment at its key; "
+                   "%s, left alone\n", m->semid, key_hex(m->key),
+                   user_name(m->cuid, u, sizeof u),
+                   m->cuid != geteuid() ? "another user's: only its creator may remove it "
+                   "with `sysvshm gc'" : "not provably the library's");
+            continue;
+        }
+        if (!g->dry && semctl(id, 0, IPC_RMID) < 0 && errno != EINVAL && errno != EIDRM) {
+            say("semaphore set %d (key 0x%08lx): cannot remove it: %s", id,
+                key_hex(m->key), strerror(errno));
+            g->failed = 1;
+            continue;
+        }
+        printf("%s stray semaphore set %d (key 0x%08lx): no segment at its key\n",
+               g->dry ? "would remove" : "removed", id, key_hex(m->key));
+    }
+    semlist_free(&l);
 }
 
 static int
 cmd_gc(int argc, char **argv)
 {
-    static const struct optdef defs[] = { { "dry-run", 'n', 0 }, { NULL, 0, 0 } };
+    static const struct optdef defs[] = {
+        { "dry-run", 'n', 0 }, { "force", 0, 0 }, { NULL, 0, 0 }
+    };
     struct seglist l = { NULL, 0, 0 };
     struct parsed p;
-    uid_t me = geteuid();
+    struct gc g;
     size_t i;
-    int j, rc = 0;
+    int j;
 
     switch (parse_args(argc, argv, defs, &p, 0)) {
     case PARSE_HELP: free(p.ops); return -1;
@@ -1182,6 +1443,11 @@ cmd_gc(int argc, char **argv)
             free(p.ops);
             return EXIT_USAGE;
         }
+    memset(&g, 0, sizeof g);
+    g.dry = p.seen[0];
+    g.force = p.seen[1];
+    g.names = p.ops;
+    g.nnames = p.nops;
     if (scan_all(&l, "sysvshm gc") < 0) {
         free(p.ops);
         return EXIT_FAIL;
@@ -1190,32 +1456,35 @@ cmd_gc(int argc, char **argv)
     for (i = 0; i < l.n; i++) {
         const struct seginfo *s = &l.v[i];
 
-        if (s->state != ST_HALFMADE && s->state != ST_UNLINKING)
-            continue;
-        if (p.nops > 0) {
-            for (j = 0; j < p.nops; j++)
-                if (strcmp(bare_name(p.ops[j]), s->name) == 0)
-                    break;
-            if (j == p.nops)
-                continue;
-        }
-        /* Removing is for the owner, the creator or root: say so, but another
-         * user's garbage is no failure of ours. */
-        if (me != 0 && me != s->uid && me != s->cuid) {
+        if (s->state == ST_NOACCESS && scan_key_ours(s->key) && gc_key_wanted(&g, s->key)) {
+            /* Perhaps one of ours; we cannot tell, and may not remove it. */
             char u[64];
 
-            fprintf(stderr, "sysvshm gc: block \"%s\": %s of user %s left alone "
-                    "(only its owner or root may remove it)\n", shown(s->name),
-                    s->state == ST_HALFMADE ? "half-made block" : "interrupted removal",
-                    user_name(s->cuid, u, sizeof u));
+            printf("segment (key 0x%08lx, shmid %d) of %s: you may not read it%s, left "
+                   "alone\n", key_hex(s->key), s->shmid,
+                   s->have_ds ? user_name(s->uid, u, sizeof u) : "another user",
+                   s->have_ds && s->uid != geteuid() && s->cuid != geteuid() ?
+                   " (another user's)" : "");
             continue;
         }
-        if (gc_one(s, p.seen[0]) < 0)
-            rc = EXIT_FAIL;
+        if (!seg_is_ours(s) || s->state == ST_REMOVED || !gc_wanted(&g, s))
+            continue;
+        /* A complete block is no garbage; one whose removal began (the
+         * remover's mark) is worth a word. */
+        if (s->state == ST_READY && !(s->mode & SVS_MODE_DOOMED))
+            continue;
+        if (s->state == ST_DAMAGED || s->state == ST_READY) {
+            gc_left(s, g.force);
+            continue;
+        }
+        gc_seg(&g, s);
     }
+    /* After the segments: a set whose block gc just removed is gone with
+     * it, and one left stray is now seen without its segment. */
+    gc_sems(&g);
     free(p.ops);
     seglist_free(&l);
-    return rc;
+    return g.failed ? EXIT_FAIL : 0;
 }
 
 /* ---- cat / write --------------------------------------------------------------------- */
@@ -1647,16 +1916,20 @@ static const struct command commands[] = {
     { "ls", cmd_ls, "ls [-a] [--json]",
       "List this library's blocks on the host, one line each: name, key, shmid, size,\n"
       "mode, owner, processes attached, creating process (marked (dead) if it is\n"
-      "gone), lock state, state and creation time.\n"
+      "gone, (?) if it is not visible from here), lock state, state, creation time\n"
+      "and a note saying why a leftover is or is not garbage.\n"
       "\n"
       "  -a, --all   also list segments that are not this library's (state foreign,\n"
-      "              or no-access when we may not read them)\n"
+      "              or no-access when we may not read them), and segments with no\n"
+      "              header yet that do not name their block\n"
       "  --json      print a JSON array of objects instead of the table\n"
       "\n"
       "LOCK is free, write:PID, read:N (N readers), none (made with --nolock),\n"
       "free(died:PID) when a writer died holding it, ? when we may not read it.\n"
-      "STATE is ready, init (being created), half-made (its creator died: see gc),\n"
-      "unlinking (removal interrupted: see gc), removed (destroyed but still\n"
+      "STATE is ready, init (being created, or not provably abandoned), half-made\n"
+      "(its creator died: gc removes it), unlinking (a removal under way, in use, or\n"
+      "interrupted), no-header (a creator's segment before its header), suspect (a\n"
+      "header the segment's marks contradict), removed (destroyed but still\n"
       "attached), damaged, foreign or no-access.\n"
       "The list comes from /proc/sysvipc/shm, else from `ipcs -m';\n"
       "SYSVSHM_LIST_BACKEND=proc, ipcs or auto chooses.\n" },
@@ -1680,14 +1953,20 @@ static const struct command commands[] = {
       "\n"
       "  -f, --force   a name with no block is not an error\n"
       "  --any-user    also remove blocks made by other users (SYSVSHM_ANYUSER)\n" },
-    { "gc", cmd_gc, "gc [-n|--dry-run] [NAME...]",
-      "Remove the garbage of dead processes: half-made blocks whose creator died\n"
-      "before finishing (nobody attached), and blocks whose removal was interrupted,\n"
-      "with their semaphore sets.  A complete block is never removed, even if no\n"
-      "process is attached: blocks are meant to outlive their creators.\n"
-      "With NAME..., only the blocks of those names.\n"
+    { "gc", cmd_gc, "gc [-n|--dry-run] [--force] [NAME...]",
+      "Remove the garbage of dead processes, by the library's own rule: half-made\n"
+      "blocks whose creator is known dead (the segment still has the creator's mode\n"
+      "0711), blocks whose removal was interrupted (the remover's mark 0100 in the\n"
+      "mode), with their semaphore sets when provably theirs, and semaphore sets of\n"
+      "the library left with no segment at their key (your own only).  Nothing\n"
+      "attached is removed, nor a complete block: blocks outlive their creators.\n"
+      "Each leftover left alone is named on one line with the reason.\n"
+      "With NAME..., only the blocks of those names (and their keys).\n"
       "\n"
-      "  -n, --dry-run   only say what would be removed\n" },
+      "  -n, --dry-run   only say what would be removed\n"
+      "  --force         also remove INIT and UNLINKING leftovers without the marks\n"
+      "                  (libsysvshm 0.1's, or forged) whose creator is dead and\n"
+      "                  that nobody is attached to\n" },
     { "cat", cmd_cat, "cat NAME [--offset N] [--length N] [-x]",
       "Copy the block's bytes to standard output, read under the reader lock.\n"
       "N takes the suffixes of create's SIZE.\n"
