@@ -66,17 +66,64 @@ svs_reclaim_verdict(const struct shmid_ds *ds, int seen, int set_gone, long self
             return ds->shm_cpid > 0 ? "its creator is alive" : "its creator is unknown";
         return NULL;
     case SVS_SEEN_UNLINKING:
-        if (!(mode & SVS_MODE_DOOMED))
+        if ((mode & 0111u) != SVS_MODE_DOOMED)
             return "no remover's mark";
         return NULL;
     case SVS_SEEN_READY:
         /* A remover without a writable mapping marks, removes the set, then
          * the segment: dying in between leaves exactly this. */
-        if ((mode & SVS_MODE_DOOMED) && set_gone)
+        if ((mode & 0111u) == SVS_MODE_DOOMED && set_gone)
             return NULL;
         return "a complete block";
     }
     return "not provably this library's";
+}
+
+int
+svs_state_contradicted(int seen, unsigned mode, long cpid)
+{
+    mode &= 0777u;
+    /* A remover marks the mode before it writes UNLINKING. */
+    if (seen == SVS_SEEN_UNLINKING)
+        return (mode & 0111u) != SVS_MODE_DOOMED;
+    /* A creator keeps the making mark until after READY; a live creator may
+     * be anywhere in that last step, a dead one is judged on the mark. */
+    if (seen == SVS_SEEN_INIT)
+        return mode != SVS_MODE_MAKING && pid_known_dead(cpid);
+    return 0;
+}
+
+static int
+zero_or(uint64_t v, uint64_t expected)
+{
+    return v == 0 || v == expected;
+}
+
+int
+svs_header_prefix(const struct svs_header *h, size_t segsz)
+{
+    size_t k;
+
+    if (segsz <= SVS_DATA_OFF)
+        return 0; /* too small to ever be a block */
+    for (k = 0; k < sizeof h->magic; k++)
+        if (h->magic[k] != 0)
+            return 0;
+    /* Creation writes every field but the magic first, so each field is
+     * still zero or what a creator writes; the name is checked by callers. */
+    if (!zero_or(h->version, SVS_FORMAT_VERSION) || !zero_or(h->state, SVS_STATE_INIT) ||
+        !zero_or(h->size, (uint64_t)(segsz - SVS_DATA_OFF)) ||
+        !zero_or(h->data_off, SVS_DATA_OFF) || !zero_or(h->flags, SVS_HF_LOCK) ||
+        !(h->semid == 0 || h->semid == -1) || h->probe >= SYSVSHM_PROBE_MAX ||
+        h->name_len > SYSVSHM_NAME_MAX || h->writer != 0)
+        return 0;
+    for (k = 0; k < sizeof h->reserved1; k++)
+        if (h->reserved1[k] != 0)
+            return 0;
+    for (k = 0; k < sizeof h->reserved2; k++)
+        if (h->reserved2[k] != 0)
+            return 0;
+    return 1;
 }
 
 static int

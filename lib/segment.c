@@ -146,41 +146,18 @@ slot_check(struct slot *s, key_t key)
     return svs_header_check(&s->copy, n, segsz, key);
 }
 
-static int
-zero_or(uint64_t v, uint64_t expected)
-{
-    return v == 0 || v == expected;
-}
-
 /* Could this magic-less header be what a creator of `bare` at probe index
- * idx had written when it stopped?  Creation writes every field but the
- * magic first, so each field is either still zero or what it would write.
- * Anything else is another program's data, which we never touch. */
+ * idx had written when it stopped?  Anything else is another program's data,
+ * which we never touch. */
 static int
 header_partial(const struct slot *s, const char *bare, size_t len, unsigned idx)
 {
     const struct svs_header *h = &s->copy;
-    size_t segsz = seg_size(&s->ds);
     size_t k;
 
-    if (segsz <= SVS_DATA_OFF)
-        return 0; /* too small to ever be a block */
-    for (k = 0; k < sizeof h->magic; k++)
-        if (h->magic[k] != 0)
-            return 0;
-    if (!zero_or(h->version, SVS_FORMAT_VERSION) ||
-        !zero_or(h->state, SVS_STATE_INIT) ||
-        !zero_or(h->size, (uint64_t)(segsz - SVS_DATA_OFF)) ||
-        !zero_or(h->data_off, SVS_DATA_OFF) || !zero_or(h->flags, SVS_HF_LOCK) ||
-        !(h->semid == 0 || h->semid == -1) || !zero_or(h->probe, idx) ||
-        !zero_or(h->name_len, len) || h->writer != 0)
+    if (!svs_header_prefix(h, seg_size(&s->ds)) || !(h->probe == 0 || h->probe == idx) ||
+        !(h->name_len == 0 || h->name_len == len))
         return 0;
-    for (k = 0; k < sizeof h->reserved1; k++)
-        if (h->reserved1[k] != 0)
-            return 0;
-    for (k = 0; k < sizeof h->reserved2; k++)
-        if (h->reserved2[k] != 0)
-            return 0;
     for (k = 0; k < sizeof h->name; k++) {
         char want = k < len ? bare[k] : '\0';
 
@@ -207,11 +184,7 @@ slot_release(struct slot *s)
 static int
 state_contradicted(const struct slot *s, unsigned mode)
 {
-    if (s->seen == SVS_SEEN_UNLINKING)
-        return (mode & 0111u) != SVS_MODE_DOOMED;
-    if (s->seen == SVS_SEEN_INIT)
-        return mode != SVS_MODE_MAKING && !svs_pid_alive((long)s->ds.shm_cpid);
-    return 0;
+    return svs_state_contradicted(s->seen, mode, (long)s->ds.shm_cpid);
 }
 
 static void

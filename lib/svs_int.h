@@ -151,6 +151,14 @@ enum {
  * only the caller's own.  Returns NULL if it may, else why not. */
 const char *svs_reclaim_verdict(const struct shmid_ds *ds, int seen, int set_gone,
                                 long self, int any_user);
+/* Does the header's state (SVS_SEEN_INIT/UNLINKING) contradict the marks
+ * in the segment's mode, so that a user of the block, not its creator or
+ * remover, must have written it?  cpid: the segment's creator. */
+int svs_state_contradicted(int seen, unsigned mode, long cpid);
+/* Is the magic-less header h (of a segment of segsz bytes) field by field
+ * zero or what a creator writes before the magic?  The name bytes are left
+ * to the caller, who knows which name it looks for. */
+int svs_header_prefix(const struct svs_header *h, size_t segsz);
 /* The id of the set at key if it is provably the set of the block whose
  * segment is seg and whose header names semid (-2: being made), else -1. */
 int svs_sem_of_block(key_t key, int semid, const struct shmid_ds *seg);

@@ -215,19 +215,13 @@ could_be_ours(const struct seginfo *s)
     return s->key == IPC_PRIVATE && s->dest;
 }
 
-static int
-zero_or(uint64_t v, uint64_t expected)
-{
-    return v == 0 || v == expected;
-}
-
 /*
  * A segment with no magic: is it, byte for byte, what a creator of this
  * library writes before the magic -- all zero, or a prefix of a header whose
- * name hashes to this key?  Creation writes every field but the magic
- * first, so each field is zero or what the creator would write.  Returns 1
- * (name in s->name if the prefix holds it whole), 0 if the bytes could be
- * a creator's but do not tell whose, -1 if they are another program's.
+ * name hashes to this key (svs_header_prefix judges the other fields)?
+ * Returns 1 (name in s->name if the prefix holds it whole), 0 if the bytes
+ * could be a creator's but do not tell whose, -1 if they are another
+ * program's.
  */
 static int
 partial_header(struct seginfo *s, const struct svs_header *h)
@@ -243,20 +237,8 @@ partial_header(struct seginfo *s, const struct svs_header *h)
             break;
     if (k == sizeof *h)
         return 1;
-    for (k = 0; k < sizeof h->magic; k++)
-        if (h->magic[k] != 0)
-            return -1;
-    if (!zero_or(h->version, SVS_FORMAT_VERSION) || !zero_or(h->state, SVS_STATE_INIT) ||
-        !zero_or(h->size, s->segsz - SVS_DATA_OFF) || !zero_or(h->data_off, SVS_DATA_OFF) ||
-        !zero_or(h->flags, SVS_HF_LOCK) || !(h->semid == 0 || h->semid == -1) ||
-        h->probe >= SYSVSHM_PROBE_MAX || h->name_len > SYSVSHM_NAME_MAX || h->writer != 0)
+    if (!svs_header_prefix(h, (size_t)s->segsz))
         return -1;
-    for (k = 0; k < sizeof h->reserved1; k++)
-        if (h->reserved1[k] != 0)
-            return -1;
-    for (k = 0; k < sizeof h->reserved2; k++)
-        if (h->reserved2[k] != 0)
-            return -1;
     for (n = 0; n < sizeof h->name && h->name[n] != '\0'; n++)
         if (h->name[n] == '/')
             return -1;
@@ -338,7 +320,7 @@ judge(struct seginfo *s)
             explain(s, s->verdict);
         break;
     case SVS_SEEN_INIT:
-        if (s->mode != SVS_MODE_MAKING && s->cpid > 0 && !svs_pid_alive(s->cpid)) {
+        if (svs_state_contradicted(SVS_SEEN_INIT, s->mode, s->cpid)) {
             /* The library takes such a block for damaged (segment.c). */
             s->state = ST_SUSPECT;
             snprintf(s->note, sizeof s->note, "INIT header without the creator's mark "
@@ -354,7 +336,7 @@ judge(struct seginfo *s)
             explain(s, s->verdict);
         break;
     case SVS_SEEN_UNLINKING:
-        if (!(s->mode & SVS_MODE_DOOMED)) {
+        if (svs_state_contradicted(SVS_SEEN_UNLINKING, s->mode, s->cpid)) {
             s->state = ST_SUSPECT;
             snprintf(s->note, sizeof s->note, "UNLINKING header without the remover's "
                      "mark: written by a user of the block, or libsysvshm 0.1's");
