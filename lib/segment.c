@@ -380,6 +380,20 @@ seg_set_mode(int shmid, struct shmid_ds *ds, unsigned mode)
     return shmctl(shmid, IPC_SET, ds);
 }
 
+/* The block's creator sets the caller's mode just after READY (claim), and
+ * may thereby wipe the remover's mark that we set a moment before: look
+ * again, and mark again if it is gone. */
+static void
+keep_doomed(int shmid)
+{
+    struct shmid_ds ds;
+
+    svs_fence();
+    if (shmctl(shmid, IPC_STAT, &ds) == 0 &&
+        ((unsigned)ds.shm_perm.mode & 0111u) != SVS_MODE_DOOMED)
+        (void)seg_set_mode(shmid, &ds, ((unsigned)ds.shm_perm.mode & 0666u) | SVS_MODE_DOOMED);
+}
+
 /*
  * Remove the block.  In this order, so that a remover that dies at any
  * step leaves something the next creator can prove abandoned (reclaim.c):
@@ -437,6 +451,7 @@ block_destroy(key_t key, int shmid, struct svs_header *hdr_rw, int semid)
         }
         svs_fence();
     }
+    keep_doomed(shmid);
     svs_fault("unlink.after_mark");
     if (semid >= 0) {
         int gone = semget(key, 0, 0) != semid || semctl(semid, 0, IPC_RMID) < 0;
@@ -447,6 +462,8 @@ block_destroy(key_t key, int shmid, struct svs_header *hdr_rw, int semid)
         }
     }
     svs_fault("unlink.after_sem");
+    if (hdr_rw == NULL)
+        keep_doomed(shmid);
     if (shmctl(shmid, IPC_RMID, NULL) < 0) {
         if (errno == EINVAL || errno == EIDRM)
             errno = ENOENT;
@@ -645,6 +662,14 @@ claim(sysvshm_t *h, const char *bare, size_t len, unsigned i, int shmid,
 
         if (shmctl(shmid, IPC_STAT, &ds) == 0)
             (void)seg_set_mode(shmid, &ds, (unsigned)mode);
+        /* A remover may have found the block READY a moment ago, marked it,
+         * and moved it on; our mode has then wiped its mark.  Put it back.
+         * (The remover looks again after its swap: whichever of us comes
+         * second sees the other.  Only our own user can attach a block
+         * that is still 0711, so no mere writer can bring this on.) */
+        svs_fence();
+        if (hdr->state != SVS_STATE_READY && shmctl(shmid, IPC_STAT, &ds) == 0)
+            (void)seg_set_mode(shmid, &ds, ((unsigned)mode & 0666u) | SVS_MODE_DOOMED);
     }
     {
         struct svs_header mine;
