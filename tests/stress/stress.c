@@ -166,7 +166,7 @@ static int in_list(int err, const int *list)
 
 /* sysvshm.h's documented errno values, per function. */
 static const int doc_create[] = { EINVAL, ENAMETOOLONG, EEXIST, EADDRINUSE, ENOSPC, ENOMEM,
-                                  EMFILE, EACCES, EPERM, 0 };
+                                  EMFILE, EAGAIN, EACCES, EPERM, 0 };
 static const int doc_attach[] = { EINVAL, ENAMETOOLONG, ENOENT, EACCES, EPROTO, EAGAIN,
                                   EMFILE, ENOMEM, 0 };
 static const int doc_lock[] = { EINVAL, EDEADLK, ENOTSUP, EBADF, EBUSY, ETIMEDOUT, EIDRM,
@@ -174,7 +174,8 @@ static const int doc_lock[] = { EINVAL, EDEADLK, ENOTSUP, EBADF, EBUSY, ETIMEDOU
 static const int doc_unlock[] = { EINVAL, EPERM, EIDRM, 0 };
 static const int doc_close[] = { EINVAL, 0 };
 static const int doc_unlink[] = { EINVAL, ENOENT, EPERM, 0 };
-static const int doc_remove[] = { EINVAL, ENAMETOOLONG, ENOENT, EACCES, EPROTO, EPERM, 0 };
+static const int doc_remove[] = { EINVAL, ENAMETOOLONG, ENOENT, EACCES, EPROTO, EPERM, EAGAIN,
+                                  EMFILE, ENOMEM, 0 };
 /* What this run may legitimately see: all blocks are ours, well-formed,
  * made with locks, by one user; resources may run short on a busy host. */
 static const int fine[] = { EEXIST, ENOENT, EAGAIN, EIDRM, ETIMEDOUT, EBUSY, ENOSPC, ENOMEM,
