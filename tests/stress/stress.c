@@ -211,6 +211,55 @@ static const int doc_remove[] = { EINVAL, ENAMETOOLONG, ENOENT, EACCES, EPROTO, 
 static const int fine[] = { EEXIST, ENOENT, EAGAIN, EIDRM, ETIMEDOUT, EBUSY, ENOSPC, ENOMEM,
                             EMFILE, 0 };
 
+static key_t probe_key(const char *name, unsigned i)
+{
+    key_t k0 = sysvshm_name_key(name);
+
+    return (key_t)(0x53000000 | (((unsigned)k0 + i) & 0xffffff));
+}
+
+/* A header's state word (host byte order), by name. */
+static const char *state_name(const unsigned char *h)
+{
+    uint32_t v;
+
+    memcpy(&v, h + 12, 4);
+    return v == 0x494e4954u ? "INIT" : v == 0x52454459u ? "READY"
+         : v == 0x554e4c4bu ? "UNLINKING" : v == 0 ? "----" : "?";
+}
+
+/* What sits at the name's keys now (after an errno nothing explains): the
+ * segments' modes, header states, creators and attach counts, and the sets. */
+static void describe_keys(int w, int name)
+{
+    unsigned i;
+
+    for (i = 0; i < SYSVSHM_PROBE_MAX; i++) {
+        key_t k = probe_key(names[name], i);
+        int id = shmget(k, 0, 0), sid = semget(k, 0, 0);
+        struct shmid_ds ds;
+        unsigned char h[40];
+        void *p;
+
+        if (id < 0 && sid < 0)
+            continue;
+        memset(h, 0, sizeof h);
+        if (id >= 0 && shmctl(id, IPC_STAT, &ds) == 0) {
+            if (ds.shm_segsz >= sizeof h && (p = shmat(id, NULL, SHM_RDONLY)) != (void *)-1) {
+                memcpy(h, p, sizeof h);
+                shmdt(p);
+            }
+            fprintf(stderr, "stress: worker %d:   probe %u: segment %d mode %03o magic %s "
+                            "state %s creator %ld attached %lu; set %d\n", w, i, id,
+                    (unsigned)ds.shm_perm.mode & 0777, h[0] == 'S' ? "yes" : "no",
+                    state_name(h), (long)ds.shm_cpid,
+                    (unsigned long)ds.shm_nattch, sid);
+        } else {
+            fprintf(stderr, "stress: worker %d:   probe %u: no segment; set %d\n", w, i, sid);
+        }
+    }
+}
+
 /* Milliseconds since the start of the run (the same clock in every process). */
 static long run_ms(void)
 {
@@ -270,6 +319,7 @@ static void note(int w, enum op op, int rc, int err, int name, long t0)
         fprintf(stderr, "stress: worker %d: %s of block \"%s\": %s (documented, but "
                         "impossible in this run%s)\n", w, op_names[op], names[name],
                 strerror(err), hostile_mode ? ": nothing planted or flipped explains it" : "");
+        describe_keys(w, name);
     }
 }
 
@@ -493,13 +543,6 @@ static void worker(int w, pid_t parent)
         if (hd[i].h != NULL)
             sysvshm_close(hd[i].h);
     _exit(0);
-}
-
-static key_t probe_key(const char *name, unsigned i)
-{
-    key_t k0 = sysvshm_name_key(name);
-
-    return (key_t)(0x53000000 | (((unsigned)k0 + i) & 0xffffff));
 }
 
 /* ---- the hostile process (-H) ----------------------------------------------------- */
@@ -1184,12 +1227,12 @@ static int sweep(const char *name, int report, const struct plants_seen *ps,
             flipped = mine && was_flipped(ps, id);
             if (report || !mine)
                 fprintf(stderr, "stress: %s segment at key 0x%08lx (probe %u of \"%s\"): "
-                                "id %d, mode %03o, magic %s, state %.4s, creator pid %ld, "
+                                "id %d, mode %03o, magic %s, state %s, creator pid %ld, "
                                 "attached %lu%s\n",
                         !mine ? "another program's" : flipped ? "flipped, left" : "leaked",
                         (unsigned long)k, i, name, id, (unsigned)ds.shm_perm.mode & 0777,
                         memcmp(h, "SYSVSHM", 8) == 0 ? "yes" : "no",
-                        h[12] ? (const char *)h + 12 : "----", (long)ds.shm_cpid,
+                        state_name(h), (long)ds.shm_cpid,
                         (unsigned long)ds.shm_nattch, mine ? ": removed" : ": left alone");
             if (!mine)
                 continue;
