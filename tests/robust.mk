@@ -10,16 +10,24 @@
 ##   tests/stress/stress  N processes, D seconds of random operations and
 ##                        kill -9; prints TAP.  `make check' runs it ~3 s,
 ##                        `make stress STRESS_SECONDS=N [STRESS_PROCS=P]' longer.
+##   tests/stress/stress-hostile  the same with -H: a hostile process plants
+##                        look-alikes, zero-filled segments and semaphore sets
+##                        at the names' keys and flips blocks' states; nothing
+##                        it planted may be removed.  ~3 s in `make check',
+##                        `make stress-hostile STRESS_SECONDS=N' longer.
 ##   tests/fuzz/fuzz_header  libFuzzer target (./configure --enable-fuzz,
 ##                        needs clang); `make fuzz-short' runs it ~20 s.
 ##   make check-valgrind  the Criterion programs under valgrind memcheck.
 
 ## ---- Always: stress and the fuzz replay (no Criterion needed) ---------------
-check_PROGRAMS += tests/stress/stress tests/robust/r_fuzz_replay
-TESTS += tests/stress/stress tests/robust/r_fuzz_replay
+check_PROGRAMS += tests/stress/stress tests/stress/stress-hostile tests/robust/r_fuzz_replay
+TESTS += tests/stress/stress tests/stress/stress-hostile tests/robust/r_fuzz_replay
 
 tests_stress_stress_SOURCES = tests/stress/stress.c
 tests_stress_stress_LDADD = lib/libsysvshm.la
+tests_stress_stress_hostile_SOURCES = tests/stress/stress.c
+tests_stress_stress_hostile_CPPFLAGS = $(AM_CPPFLAGS) -DSTRESS_HOSTILE=1
+tests_stress_stress_hostile_LDADD = lib/libsysvshm.la
 
 tests_robust_r_fuzz_replay_SOURCES = tests/fuzz/replay.c tests/fuzz/fuzz_header.c \
 	tests/fuzz/fuzz_header.h
@@ -29,6 +37,8 @@ STRESS_SECONDS = 60
 STRESS_PROCS = 8
 stress: tests/stress/stress$(EXEEXT)
 	./tests/stress/stress -d $(STRESS_SECONDS) -n $(STRESS_PROCS)
+stress-hostile: tests/stress/stress$(EXEEXT)
+	./tests/stress/stress -H -d $(STRESS_SECONDS) -n $(STRESS_PROCS)
 
 ## ---- Criterion programs ---------------------------------------------------------
 if HAVE_CRITERION
@@ -148,4 +158,4 @@ fuzz-short:
 	@echo "fuzz-short: configure with --enable-fuzz (needs clang with libFuzzer)"; exit 1
 endif
 
-.PHONY: stress check-valgrind fuzz-short clean-robust
+.PHONY: stress stress-hostile check-valgrind fuzz-short clean-robust
