@@ -36,9 +36,9 @@
 #include <sys/ipc.h>   /* key_t (XSI: <sys/types.h> alone may not have it) */
 
 #define SYSVSHM_VERSION_MAJOR 0
-#define SYSVSHM_VERSION_MINOR 1
+#define SYSVSHM_VERSION_MINOR 2
 #define SYSVSHM_VERSION_PATCH 0
-#define SYSVSHM_VERSION_STRING "0.1.0"
+#define SYSVSHM_VERSION_STRING "0.2.0"
 
 #ifndef SYSVSHM_API
 #if defined(__GNUC__) && __GNUC__ >= 4
