@@ -150,7 +150,13 @@ lockpid=$!
 pids="$pids $lockpid"
 wait_for 5 test -f "$tmp/started"
 hid=$("$tool" ls | awk -v n="$h" '$1 == n { print $3 }')
-expect 0 "rm while attached" "$tool" rm "$h"
+expect 1 "rm refuses a block a process is attached to" "$tool" rm "$h"
+contains "$tmp/err" "block \"$h\": in use by 1 process: use --force to remove it anyway" \
+    "rm says the block is in use, by how many, and names --force"
+one_line_error "rm of a block in use"
+"$tool" stat "$h" >/dev/null 2>&1 && ok "rm left the block in use alone" ||
+    not_ok "rm removed a block in use"
+expect 0 "rm --force while attached" "$tool" rm --force "$h"
 expect 0 "ls" "$tool" ls
 r=$(awk -v id="$hid" '$3 == id' "$tmp/out" | tr -s ' ')
 [ "$(field 10 "$r")" = removed ] && ok "ls shows the destroyed block as removed" ||
@@ -158,6 +164,66 @@ r=$(awk -v id="$hid" '$3 == id' "$tmp/out" | tr -s ' ')
 [ "$(field 2 "$r")" = 0x00000000 ] && ok "its key is IPC_PRIVATE now" || not_ok "key $(field 2 "$r")"
 kill "$lockpid" 2>/dev/null
 wait "$lockpid" 2>/dev/null
+
+# ---- rm and a running creator ---------------------------------------------------------
+# A block whose creating process still runs is in use by it, attached or not.
+process1=${SYSVSHM_PROCESS1:-./demo/process1}
+if [ -x "$process1" ]; then
+    name p1; p=$n
+    "$process1" --name "$p" --count 600 --interval 100 >/dev/null 2>&1 &
+    pids="$pids $!"
+    wait_for 10 "$tool" stat "$p"
+    "$tool" ls >"$tmp/ls"
+    pcpid=$(awk -v n="$p" '$1 == n { print $8 }' "$tmp/ls")
+    expect 1 "rm refuses the block of a running creator" "$tool" rm "$p"
+    contains "$tmp/err" "block \"$p\": in use by 1 process; creator $pcpid (process1) is running: use --force to remove it anyway" \
+        "rm names the processes attached and the running creator"
+    one_line_error "rm of a running creator's block"
+    expect 0 "the block is still there" "$tool" stat "$p"
+    expect 0 "rm -f removes it anyway" "$tool" rm -f "$p"
+    expect 1 "it is gone" "$tool" stat "$p"
+else
+    echo "# skipped: a running creator (no $process1)"
+fi
+if have_python && [ -f lib/.libs/libsysvshm.so ]; then
+    # A creator that detached but still runs.
+    name py; py=$n
+    python3 -c '
+import ctypes, sys, time
+lib = ctypes.CDLL(sys.argv[1])
+lib.sysvshm_create.restype = ctypes.c_void_p
+h = lib.sysvshm_create(sys.argv[2].encode(), 4096, 0, 0o600)
+if not h:
+    sys.exit(1)
+lib.sysvshm_close(ctypes.c_void_p(h))
+open(sys.argv[3], "w").close()
+time.sleep(60)' lib/.libs/libsysvshm.so "$py" "$tmp/py-ready" &
+    pypid=$!
+    pids="$pids $pypid"
+    wait_for 10 test -f "$tmp/py-ready"
+    expect 1 "rm refuses a detached block whose creator runs" "$tool" rm "$py"
+    contains "$tmp/err" "block \"$py\": creator $pypid (python3) is running: use --force to remove it anyway" \
+        "rm names the running creator"
+    expect 0 "rm --force removes it" "$tool" rm --force "$py"
+    kill "$pypid" 2>/dev/null
+else
+    echo "# skipped: a detached running creator (needs python3 and lib/.libs)"
+fi
+if [ "$(id -u)" = 0 ] && command -v unshare >/dev/null 2>&1 &&
+    unshare -p -f --mount-proc true 2>/dev/null; then
+    # Seen from a new PID namespace, the creator's pid is 0: unknown, so
+    # counted as running.
+    name ns; ns=$n
+    "$tool" create "$ns" 1k
+    expect 1 "rm refuses a block whose creator is not visible" \
+        unshare -p -f --mount-proc "$tool" rm "$ns"
+    contains "$tmp/err" "block \"$ns\": creator not visible from here (pid 0), counted as running: use --force to remove it anyway" \
+        "rm says the creator is not visible and counts as running"
+    expect 0 "rm --force removes it" unshare -p -f --mount-proc "$tool" rm --force "$ns"
+    expect 1 "it is gone" "$tool" stat "$ns"
+else
+    echo "# skipped: a creator in another PID namespace (needs root and unshare -p)"
+fi
 
 # ---- damaged header, foreign segment on the key -----------------------------------
 name dmg; d=$n

@@ -1144,6 +1144,97 @@ cmd_create(int argc, char **argv)
 
 /* ---- rm ------------------------------------------------------------------------------ */
 
+/* The command name of process pid where the system tells (Linux's
+ * /proc/PID/comm), made safe to print; "" elsewhere. */
+static const char *
+proc_name(long pid, char *buf, size_t len)
+{
+    char path[64], raw[64];
+    FILE *fp;
+    size_t n;
+
+    buf[0] = '\0';
+    snprintf(path, sizeof path, "/proc/%ld/comm", pid);
+    fp = fopen(path, "r");
+    if (fp == NULL)
+        return buf;
+    n = fread(raw, 1, sizeof raw - 1, fp);
+    fclose(fp);
+    raw[n] = '\0';
+    raw[strcspn(raw, "\n")] = '\0';
+    if (raw[0] != '\0')
+        out_text(buf, len, raw, 0);
+    return buf;
+}
+
+/*
+ * Who uses the block that sysvshm_remove_v2(name, flags) would remove: the
+ * processes attached to it and its creator if that still runs (an unknown
+ * creator, pid 0 from another PID namespace, counts as running).  Fills
+ * `why' and returns 1 if anyone does, 0 if nobody does or if no block can
+ * be found (the removal then reports why).
+ */
+static int
+rm_in_use(const char *name, int flags, char *why, size_t len)
+{
+    sysvshm_t *h = sysvshm_attach(name, SYSVSHM_RDONLY | flags);
+    struct shmid_ds ds;
+    unsigned long others;
+    long cpid;
+    int r, running;
+    size_t n = 0;
+
+    why[0] = '\0';
+    if (h != NULL) {
+        r = shmctl(h->shmid, IPC_STAT, &ds);
+        sysvshm_close(h);
+        if (r < 0)
+            return 0;
+        /* Our own attachment was counted. */
+        others = ds.shm_nattch > 0 ? (unsigned long)ds.shm_nattch - 1 : 0;
+    } else {
+        /* The removal also takes a complete block whose semaphore set was
+         * removed by hand, which attach refuses: look at it unattached. */
+        const char *bare = bare_name(name);
+        struct seglist l = { NULL, 0, 0 };
+        int denied;
+        size_t i;
+
+        if (scan_name(bare, strlen(bare), &l, &denied) < 0)
+            return 0;
+        for (i = 0; i < l.n; i++)
+            if (l.v[i].state == ST_READY && l.v[i].have_kds && l.v[i].set_gone &&
+                (l.v[i].cuid == geteuid() || l.v[i].cuid == 0 ||
+                 (flags & SYSVSHM_ANYUSER)))
+                break;
+        if (i == l.n) {
+            seglist_free(&l);
+            return 0;
+        }
+        ds = l.v[i].kds;
+        seglist_free(&l);
+        others = (unsigned long)ds.shm_nattch;
+    }
+    cpid = (long)ds.shm_cpid;
+    running = cpid <= 0 || kill((pid_t)cpid, 0) == 0 || errno != ESRCH;
+    if (others > 0)
+        n += (size_t)snprintf(why, len, "in use by %lu process%s", others,
+                              others == 1 ? "" : "es");
+    if (running && n < len) {
+        char comm[OUT_TEXT_MAX];
+
+        if (cpid <= 0)
+            snprintf(why + n, len - n, "%screator not visible from here (pid %ld), counted "
+                     "as running", n > 0 ? "; " : "", cpid);
+        else if (proc_name(cpid, comm, sizeof comm)[0] != '\0')
+            snprintf(why + n, len - n, "%screator %ld (%s) is running", n > 0 ? "; " : "",
+                     cpid, comm);
+        else
+            snprintf(why + n, len - n, "%screator %ld is running", n > 0 ? "; " : "", cpid);
+    }
+    return why[0] != '\0';
+}
+
 static int
 cmd_rm(int argc, char **argv)
 {
@@ -1169,8 +1260,16 @@ cmd_rm(int argc, char **argv)
         }
     for (i = 0; i < p.nops; i++) {
         const char *name = p.ops[i];
+        int flags = p.seen[1] ? SYSVSHM_ANYUSER : 0;
+        char why[OUT_TEXT_MAX + 160];
 
-        if (sysvshm_remove_v2(name, p.seen[1] ? SYSVSHM_ANYUSER : 0) == 0)
+        /* Never pull a block from under a running program unasked. */
+        if (!p.seen[0] && rm_in_use(name, flags, why, sizeof why)) {
+            say("block \"%s\": %s: use --force to remove it anyway", shown(name), why);
+            rc = EXIT_FAIL;
+            continue;
+        }
+        if (sysvshm_remove_v2(name, flags) == 0)
             continue;
         if (errno == ENOENT && p.seen[0])
             continue;
@@ -1948,10 +2047,12 @@ static const struct command commands[] = {
       "                    set (default 0600; must include 0600; no umask applies)\n"
       "  --nolock          make no semaphore set (the block then has no lock)\n" },
     { "rm", cmd_rm, "rm [-f] [--any-user] NAME...",
-      "Remove the blocks NAME... and their semaphore sets.  Processes still attached\n"
+      "Remove the blocks NAME... and their semaphore sets.  A block that processes\n"
+      "are attached to, or whose creating process still runs (or is not visible\n"
+      "from here), is refused unless --force is given.  Processes still attached\n"
       "keep their memory until they detach; the names are free at once.\n"
       "\n"
-      "  -f, --force   a name with no block is not an error\n"
+      "  -f, --force   remove blocks in use too; a name with no block is not an error\n"
       "  --any-user    also remove blocks made by other users (SYSVSHM_ANYUSER)\n" },
     { "gc", cmd_gc, "gc [-n|--dry-run] [--force] [NAME...]",
       "Remove the garbage of dead processes, by the library's own rule: half-made\n"
