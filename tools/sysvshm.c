@@ -20,7 +20,9 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <langinfo.h>
 #include <limits.h>
+#include <locale.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -34,6 +36,23 @@
 
 /* The command being run, for messages; NULL before one is chosen. */
 static const char *cmdname;
+
+/* Does the user's locale encode text in UTF-8 (so that "→" shows)? */
+static int utf8_locale;
+
+static void
+find_locale(void)
+{
+    const char *cs;
+
+    if (setlocale(LC_CTYPE, "") == NULL)
+        return;
+    cs = nl_langinfo(CODESET);
+    utf8_locale = cs != NULL && (strcmp(cs, "UTF-8") == 0 || strcmp(cs, "utf8") == 0 ||
+                                 strcmp(cs, "utf-8") == 0);
+    /* Everything else runs in the C locale, as before. */
+    setlocale(LC_CTYPE, "C");
+}
 
 static void
 prefix(void)
@@ -330,6 +349,18 @@ check_name(const char *name)
         usage_error("bad block name \"%s\": a name may not contain '/' after its first byte",
                     shown(name));
     return -1;
+}
+
+/* A NAME operand: with hex, given as hex digits and decoded in place
+ * (--hex, --name-hex); then checked as check_name does. */
+static int
+name_arg(char *name, int hex)
+{
+    if (hex && out_unhex(name) < 0) {
+        usage_error("bad hex name \"%s\": two hex digits a byte, none of them 00", name);
+        return -1;
+    }
+    return check_name(name);
 }
 
 static const char *
@@ -742,9 +773,16 @@ json_seg(FILE *fp, const struct seginfo *s)
     char u[64], t[64];
     int b = has_block_fields(s), d = s->have_ds;
 
+    /* The name exactly, or null when its bytes are not UTF-8 (JSON strings
+     * cannot hold them); name_hex always has the bytes. */
     fputs("{\"name\": ", fp);
-    if (s->have_name && s->state != ST_FOREIGN)
+    if (s->have_name && s->state != ST_FOREIGN && out_utf8_valid(s->name))
         out_json_str(fp, s->name);
+    else
+        fputs("null", fp);
+    fputs(", \"name_hex\": ", fp);
+    if (s->have_name && s->state != ST_FOREIGN)
+        out_json_hex(fp, s->name);
     else
         fputs("null", fp);
     fprintf(fp, ", \"key\": \"0x%08lx\", \"shmid\": %d, ", key_hex(s->key), s->shmid);
@@ -760,6 +798,11 @@ json_seg(FILE *fp, const struct seginfo *s)
         fputs(", \"mode\": null, \"owner\": ", fp);
     if (d)
         out_json_str(fp, user_name(s->uid, u, sizeof u));
+    else
+        fputs("null", fp);
+    fputs(", \"creator\": ", fp);
+    if (d)
+        out_json_str(fp, user_name(s->cuid, u, sizeof u));
     else
         fputs("null", fp);
     fputs(", ", fp);
@@ -841,7 +884,7 @@ cpid_text(const struct seginfo *s, char *buf, size_t len)
 static int
 ls_row(struct table *t, const struct seginfo *s)
 {
-    char name[OUT_TEXT_MAX], key[16], id[16], size[24], mode[8], owner[64];
+    char name[OUT_TEXT_MAX], key[16], id[16], size[24], mode[8], owner[140];
     char nattch[24], cpid[40], lock[64], created[32];
     const char *row[12];
     int d = s->have_ds;
@@ -859,10 +902,17 @@ ls_row(struct table *t, const struct seginfo *s)
     else
         snprintf(size, sizeof size, "?");
     snprintf(mode, sizeof mode, d ? "%04o" : "?", s->mode);
-    if (d)
+    if (d && s->cuid != s->uid) {
+        /* The owner was changed (IPC_SET): creator→owner. */
+        char c[64], o[64];
+
+        snprintf(owner, sizeof owner, "%s%s%s", user_name(s->cuid, c, sizeof c),
+                 utf8_locale ? "\xe2\x86\x92" : "->", user_name(s->uid, o, sizeof o));
+    } else if (d) {
         user_name(s->uid, owner, sizeof owner);
-    else
+    } else {
         snprintf(owner, sizeof owner, "?");
+    }
     snprintf(nattch, sizeof nattch, d ? "%lu" : "?", s->nattch);
     cpid_text(s, cpid, sizeof cpid);
     row[0] = name;
@@ -1039,10 +1089,12 @@ stat_print(FILE *fp, const struct seginfo *s)
 static int
 cmd_stat(int argc, char **argv)
 {
-    static const struct optdef defs[] = { { "json", 0, 0 }, { NULL, 0, 0 } };
+    static const struct optdef defs[] = {
+        { "json", 0, 0 }, { "hex", 0, 0 }, { "name-hex", 0, 0 }, { NULL, 0, 0 }
+    };
     struct seglist l = { NULL, 0, 0 };
     struct parsed p;
-    const char *name;
+    char *name;
     int denied = 0;
     size_t i;
 
@@ -1056,7 +1108,7 @@ cmd_stat(int argc, char **argv)
     }
     name = p.ops[0];
     free(p.ops);
-    if (check_name(name) < 0)
+    if (name_arg(name, p.seen[1] || p.seen[2]) < 0)
         return EXIT_USAGE;
     if (scan_name(bare_name(name), strlen(bare_name(name)), &l, &denied) < 0) {
         block_error(name, errno, NULL);
@@ -1090,12 +1142,13 @@ static int
 cmd_create(int argc, char **argv)
 {
     static const struct optdef defs[] = {
-        { "mode", 'm', 1 }, { "nolock", 0, 0 }, { NULL, 0, 0 }
+        { "mode", 'm', 1 }, { "nolock", 0, 0 }, { "name-hex", 0, 0 }, { NULL, 0, 0 }
     };
     struct parsed p;
     unsigned long long size;
     unsigned long mode = 0600;
-    const char *name, *sz;
+    const char *sz;
+    char *name;
     sysvshm_t *h;
 
     switch (parse_args(argc, argv, defs, &p, 0)) {
@@ -1110,7 +1163,7 @@ cmd_create(int argc, char **argv)
     name = p.ops[0];
     sz = p.ops[1];
     free(p.ops);
-    if (check_name(name) < 0)
+    if (name_arg(name, p.seen[2]) < 0)
         return EXIT_USAGE;
     if (parse_bytes(sz, &size) < 0 || size == 0)
         return usage_error("bad SIZE \"%s\": a number of bytes above 0, with an optional "
@@ -1239,7 +1292,8 @@ static int
 cmd_rm(int argc, char **argv)
 {
     static const struct optdef defs[] = {
-        { "force", 'f', 0 }, { "any-user", 0, 0 }, { NULL, 0, 0 }
+        { "force", 'f', 0 }, { "any-user", 0, 0 }, { "hex", 0, 0 }, { "name-hex", 0, 0 },
+        { NULL, 0, 0 }
     };
     struct parsed p;
     int i, rc = 0;
@@ -1254,7 +1308,7 @@ cmd_rm(int argc, char **argv)
     }
     /* All names are checked before anything is removed. */
     for (i = 0; i < p.nops; i++)
-        if (check_name(p.ops[i]) < 0) {
+        if (name_arg(p.ops[i], p.seen[2] || p.seen[3]) < 0) {
             free(p.ops);
             return EXIT_USAGE;
         }
@@ -1525,7 +1579,7 @@ static int
 cmd_gc(int argc, char **argv)
 {
     static const struct optdef defs[] = {
-        { "dry-run", 'n', 0 }, { "force", 0, 0 }, { NULL, 0, 0 }
+        { "dry-run", 'n', 0 }, { "force", 0, 0 }, { "name-hex", 0, 0 }, { NULL, 0, 0 }
     };
     struct seglist l = { NULL, 0, 0 };
     struct parsed p;
@@ -1538,7 +1592,7 @@ cmd_gc(int argc, char **argv)
     case PARSE_BAD: free(p.ops); return EXIT_USAGE;
     }
     for (j = 0; j < p.nops; j++)
-        if (check_name(p.ops[j]) < 0) {
+        if (name_arg(p.ops[j], p.seen[2]) < 0) {
             free(p.ops);
             return EXIT_USAGE;
         }
@@ -1648,16 +1702,17 @@ parse_range(const struct parsed *p, int io, int il, unsigned long long *off,
 static int
 cmd_cat(int argc, char **argv)
 {
-    enum { O_OFF, O_LEN, O_HEX, O_ANY, O_TMO, O_NOLOCK };
+    enum { O_OFF, O_LEN, O_HEX, O_ANY, O_TMO, O_NOLOCK, O_NHEX };
     static const struct optdef defs[] = {
         { "offset", 'o', 1 }, { "length", 'l', 1 }, { "hex", 'x', 0 },
-        { "any-user", 0, 0 }, { "timeout", 0, 1 }, { "no-lock", 0, 0 }, { NULL, 0, 0 }
+        { "any-user", 0, 0 }, { "timeout", 0, 1 }, { "no-lock", 0, 0 },
+        { "name-hex", 0, 0 }, { NULL, 0, 0 }
     };
     unsigned long long off, len = 0;
     unsigned char *copy = NULL;
     const unsigned char *src;
     struct parsed p;
-    const char *name;
+    char *name;
     long timeout = -1;
     int have_len, held = 0, rc = EXIT_FAIL;
     sysvshm_t *h;
@@ -1673,7 +1728,8 @@ cmd_cat(int argc, char **argv)
     }
     name = p.ops[0];
     free(p.ops);
-    if (check_name(name) < 0 || parse_range(&p, O_OFF, O_LEN, &off, &len, &have_len) != 0)
+    if (name_arg(name, p.seen[O_NHEX]) < 0 ||
+        parse_range(&p, O_OFF, O_LEN, &off, &len, &have_len) != 0)
         return EXIT_USAGE;
     if (p.seen[O_TMO] && parse_timeout(p.val[O_TMO], &timeout) < 0)
         return usage_error("bad --timeout \"%s\": milliseconds, or -1 to wait for ever",
@@ -1771,14 +1827,15 @@ slurp(int fd, size_t max, size_t *got)
 static int
 cmd_write(int argc, char **argv)
 {
-    enum { O_OFF, O_ANY, O_TMO };
+    enum { O_OFF, O_ANY, O_TMO, O_NHEX };
     static const struct optdef defs[] = {
-        { "offset", 'o', 1 }, { "any-user", 0, 0 }, { "timeout", 0, 1 }, { NULL, 0, 0 }
+        { "offset", 'o', 1 }, { "any-user", 0, 0 }, { "timeout", 0, 1 },
+        { "name-hex", 0, 0 }, { NULL, 0, 0 }
     };
     unsigned long long off, unused;
     unsigned char *data = NULL;
     struct parsed p;
-    const char *name;
+    char *name;
     long timeout = -1;
     int have_len, held = 0, rc = EXIT_FAIL;
     size_t size, n;
@@ -1794,7 +1851,8 @@ cmd_write(int argc, char **argv)
     }
     name = p.ops[0];
     free(p.ops);
-    if (check_name(name) < 0 || parse_range(&p, O_OFF, -1, &off, &unused, &have_len) != 0)
+    if (name_arg(name, p.seen[O_NHEX]) < 0 ||
+        parse_range(&p, O_OFF, -1, &off, &unused, &have_len) != 0)
         return EXIT_USAGE;
     if (p.seen[O_TMO] && parse_timeout(p.val[O_TMO], &timeout) < 0)
         return usage_error("bad --timeout \"%s\": milliseconds, or -1 to wait for ever",
@@ -1847,9 +1905,11 @@ out:
 static int
 cmd_key(int argc, char **argv)
 {
-    static const struct optdef defs[] = { { "all", 'a', 0 }, { NULL, 0, 0 } };
+    static const struct optdef defs[] = {
+        { "all", 'a', 0 }, { "name-hex", 0, 0 }, { NULL, 0, 0 }
+    };
     struct parsed p;
-    const char *name;
+    char *name;
     unsigned i;
 
     switch (parse_args(argc, argv, defs, &p, 0)) {
@@ -1862,7 +1922,7 @@ cmd_key(int argc, char **argv)
     }
     name = p.ops[0];
     free(p.ops);
-    if (check_name(name) < 0)
+    if (name_arg(name, p.seen[1]) < 0)
         return EXIT_USAGE;
     if (!p.seen[0]) {
         printf("0x%08lx\n", key_hex(sysvshm_name_key(name)));
@@ -1887,9 +1947,10 @@ forward(int sig)
 static int
 cmd_lock(int argc, char **argv)
 {
-    enum { O_READ, O_TMO, O_ANY };
+    enum { O_READ, O_TMO, O_ANY, O_NHEX };
     static const struct optdef defs[] = {
-        { "read", 'r', 0 }, { "timeout", 't', 1 }, { "any-user", 0, 0 }, { NULL, 0, 0 }
+        { "read", 'r', 0 }, { "timeout", 't', 1 }, { "any-user", 0, 0 },
+        { "name-hex", 0, 0 }, { NULL, 0, 0 }
     };
     struct sigaction ign, fwd, old_int, old_quit, old_term, old_hup;
     sigset_t fwdset, oldmask;
@@ -1909,7 +1970,7 @@ cmd_lock(int argc, char **argv)
         return usage_error(p.nops == 0 ? "missing NAME and COMMAND" : "missing COMMAND");
     }
     name = p.ops[0];
-    if (check_name(name) < 0) {
+    if (name_arg(p.ops[0], p.seen[O_NHEX]) < 0) {
         free(p.ops);
         return EXIT_USAGE;
     }
@@ -2014,15 +2075,20 @@ struct command {
 static const struct command commands[] = {
     { "ls", cmd_ls, "ls [-a] [--json]",
       "List this library's blocks on the host, one line each: name, key, shmid, size,\n"
-      "mode, owner, processes attached, creating process (marked (dead) if it is\n"
-      "gone, (?) if it is not visible from here), lock state, state, creation time\n"
-      "and a note saying why a leftover is or is not garbage.\n"
+      "mode, owner (creator->owner if the owner was changed), processes attached,\n"
+      "creating process (marked (dead) if it is gone, (?) if it is not visible from\n"
+      "here), lock state, state, creation time and a note saying why a leftover is\n"
+      "or is not garbage.\n"
       "\n"
       "  -a, --all   also list segments that are not this library's (state foreign,\n"
       "              or no-access when we may not read them), and segments with no\n"
       "              header yet that do not name their block\n"
-      "  --json      print a JSON array of objects instead of the table\n"
+      "  --json      print a JSON array of objects instead of the table: \"name\" is\n"
+      "              the exact name (null if it is not UTF-8), \"name_hex\" its bytes\n"
+      "              in hex, which --hex (--name-hex) of the other commands takes\n"
       "\n"
+      "Names are shown with \\xHH for control bytes and bytes that are not UTF-8,\n"
+      "\\uXXXX for invisible and format characters (U+200B, U+202E, U+009B...).\n"
       "LOCK is free, write:PID, read:N (N readers), none (made with --nolock),\n"
       "free(died:PID) when a writer died holding it, ? when we may not read it.\n"
       "STATE is ready, init (being created, or not provably abandoned), half-made\n"
@@ -2032,28 +2098,31 @@ static const struct command commands[] = {
       "attached), damaged, foreign or no-access.\n"
       "The list comes from /proc/sysvipc/shm, else from `ipcs -m';\n"
       "SYSVSHM_LIST_BACKEND=proc, ipcs or auto chooses.\n" },
-    { "stat", cmd_stat, "stat NAME [--json]",
+    { "stat", cmd_stat, "stat NAME [--json] [--hex]",
       "Show everything known about the block NAME: state, key and place in the\n"
       "name's probe sequence, sizes, owner and creator, attachments, times, its\n"
       "semaphore set and the lock's state.  Half-made, unlinking and damaged\n"
       "segments of that name are shown too.\n"
       "\n"
-      "  --json      print a JSON array (as ls --json)\n" },
+      "  --json      print a JSON array (as ls --json)\n"
+      "  --hex, --name-hex  NAME is given as hex digits (ls --json's name_hex)\n" },
     { "create", cmd_create, "create NAME SIZE [-m MODE] [--nolock]",
       "Create the block NAME of exactly SIZE bytes, zero-filled.  SIZE is a number\n"
       "of bytes with an optional suffix k, M, G or T (powers of 1024): 4k, 16M, 2G.\n"
       "\n"
       "  -m, --mode MODE   octal permission bits of the segment and its semaphore\n"
       "                    set (default 0600; must include 0600; no umask applies)\n"
-      "  --nolock          make no semaphore set (the block then has no lock)\n" },
-    { "rm", cmd_rm, "rm [-f] [--any-user] NAME...",
+      "  --nolock          make no semaphore set (the block then has no lock)\n"
+      "  --name-hex        NAME is given as hex digits, two a byte\n" },
+    { "rm", cmd_rm, "rm [-f] [--any-user] [--hex] NAME...",
       "Remove the blocks NAME... and their semaphore sets.  A block that processes\n"
       "are attached to, or whose creating process still runs (or is not visible\n"
       "from here), is refused unless --force is given.  Processes still attached\n"
       "keep their memory until they detach; the names are free at once.\n"
       "\n"
       "  -f, --force   remove blocks in use too; a name with no block is not an error\n"
-      "  --any-user    also remove blocks made by other users (SYSVSHM_ANYUSER)\n" },
+      "  --any-user    also remove blocks made by other users (SYSVSHM_ANYUSER)\n"
+      "  --hex, --name-hex  the NAMEs are given as hex digits (ls --json's name_hex)\n" },
     { "gc", cmd_gc, "gc [-n|--dry-run] [--force] [NAME...]",
       "Remove the garbage of dead processes, by the library's own rule: half-made\n"
       "blocks whose creator is known dead (the segment still has the creator's mode\n"
@@ -2067,7 +2136,8 @@ static const struct command commands[] = {
       "  -n, --dry-run   only say what would be removed\n"
       "  --force         also remove INIT and UNLINKING leftovers without the marks\n"
       "                  (libsysvshm 0.1's, or forged) whose creator is dead and\n"
-      "                  that nobody is attached to\n" },
+      "                  that nobody is attached to\n"
+      "  --name-hex      the NAMEs are given as hex digits, two a byte\n" },
     { "cat", cmd_cat, "cat NAME [--offset N] [--length N] [-x]",
       "Copy the block's bytes to standard output, read under the reader lock.\n"
       "N takes the suffixes of create's SIZE.\n"
@@ -2077,7 +2147,8 @@ static const struct command commands[] = {
       "  -x, --hex         a hex dump (hexdump -C layout) instead of raw bytes\n"
       "  --timeout MS      wait at most MS milliseconds for the lock (default: for ever)\n"
       "  --no-lock         read without taking the lock\n"
-      "  --any-user        accept a block made by another user\n" },
+      "  --any-user        accept a block made by another user\n"
+      "  --name-hex        NAME is given as hex digits, two a byte (not -x/--hex)\n" },
     { "write", cmd_write, "write NAME [--offset N]",
       "Copy standard input into the block under the writer lock.  Input longer than\n"
       "the block (from the offset) is refused and nothing is written; bytes after\n"
@@ -2085,13 +2156,15 @@ static const struct command commands[] = {
       "\n"
       "  -o, --offset N    start N bytes into the block (default 0)\n"
       "  --timeout MS      wait at most MS milliseconds for the lock (default: for ever)\n"
-      "  --any-user        accept a block made by another user\n" },
+      "  --any-user        accept a block made by another user\n"
+      "  --name-hex        NAME is given as hex digits, two a byte\n" },
     { "key", cmd_key, "key NAME [--all]",
       "Print the SysV key of NAME as ipcs prints keys (0x%08x): the first key of\n"
       "the name's probe sequence, where the block lives unless that key was taken\n"
       "(`sysvshm stat NAME' shows where it lives).\n"
       "\n"
-      "  -a, --all   print the whole probe sequence, one key a line\n" },
+      "  -a, --all   print the whole probe sequence, one key a line\n"
+      "  --name-hex  NAME is given as hex digits, two a byte\n" },
     { "lock", cmd_lock, "lock NAME [--read] [--timeout MS] [--] COMMAND [ARG...]",
       "Run COMMAND while holding the block's lock, like flock(1), and exit with its\n"
       "status (128+N if signal N killed it; 126 or 127 if it could not be run).\n"
@@ -2100,7 +2173,8 @@ static const struct command commands[] = {
       "\n"
       "  -r, --read          take a shared reader lock (default: the writer lock)\n"
       "  -t, --timeout MS    give up after MS milliseconds (0: try once), exit 1\n"
-      "  --any-user          accept a block made by another user\n" },
+      "  --any-user          accept a block made by another user\n"
+      "  --name-hex          NAME is given as hex digits, two a byte\n" },
     { NULL, NULL, NULL, NULL }
 };
 
@@ -2133,6 +2207,7 @@ main(int argc, char **argv)
 
     if (argc < 2)
         return usage_error("missing COMMAND");
+    find_locale();
     if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
         main_help(stdout);
         return 0;
