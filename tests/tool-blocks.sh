@@ -346,14 +346,66 @@ fi
 # ---- damaged header, foreign segment on the key -----------------------------------
 name dmg; d=$n
 mkhalf "$d" damaged
+d_shm=$h_shmid
 expect 0 "ls" "$tool" ls
 r=$(row "$d")
 [ "$(field 10 "$r")" = damaged ] && ok "ls shows a damaged header" || not_ok "ls: damaged: $r"
+# Every hint sends to the one command that removes it: no loop between
+# create, rm and ipcrm.
+expect 1 "create over a damaged block of the name" "$tool" create "$d" 1k
+contains "$tmp/err" "sysvshm rm --force $d" "create's hint: sysvshm rm --force NAME"
+lacks "$tmp/err" "remove it with \`sysvshm rm'" "create does not send to a plain rm"
+one_line_error "create over a damaged block"
 expect 1 "cat of a damaged block" "$tool" cat "$d"
-contains "$tmp/err" "ipcrm -m $h_shmid" "the hint says how to remove it"
+contains "$tmp/err" "sysvshm rm --force $d" "cat's hint: sysvshm rm --force NAME"
 one_line_error "cat of a damaged block"
+expect 0 "stat of a damaged block" "$tool" stat "$d"
+contains "$tmp/out" "sysvshm rm --force $d" "stat says how to remove it"
 expect 1 "rm refuses a damaged block" "$tool" rm "$d"
-shm_exists "$h_shmid" && ok "the damaged segment is left alone" || not_ok "damaged segment removed"
+contains "$tmp/err" "sysvshm rm --force $d" "rm's hint: sysvshm rm --force NAME"
+lacks "$tmp/err" "ipcrm" "rm does not send to ipcrm"
+one_line_error "rm of a damaged block"
+shm_exists "$d_shm" && ok "the damaged segment is left alone" || not_ok "damaged segment removed"
+expect 0 "rm --force removes a damaged block of the name" "$tool" rm --force "$d"
+shm_exists "$d_shm" && not_ok "damaged segment $d_shm still there" || ok "the damaged segment is gone"
+expect 0 "create succeeds after rm --force: no loop" "$tool" create "$d" 1k
+expect 0 "rm the new block" "$tool" rm "$d"
+
+# With its own semaphore set, and with a set that is not provably its own.
+name dmgs; ds=$n
+mkhalf "$ds" damaged --lock
+ds_shm=$h_shmid ds_sem=$h_semid
+expect 0 "rm --force of a damaged block with a semaphore set" "$tool" rm --force "$ds"
+shm_exists "$ds_shm" && not_ok "segment $ds_shm still there" || ok "its segment is gone"
+sem_exists "$ds_sem" && not_ok "set $ds_sem still there" || ok "its own semaphore set is gone"
+name dmgn; dn=$n
+mkhalf "$dn" damaged --lock --nomark
+dn_shm=$h_shmid dn_sem=$h_semid
+expect 0 "rm --force of a damaged block with an unmarked set" "$tool" rm --force "$dn"
+shm_exists "$dn_shm" && not_ok "segment $dn_shm still there" || ok "its segment is gone"
+sem_exists "$dn_sem" && ok "a set that is not provably the block's is left" ||
+    not_ok "rm --force removed an unmarked set"
+
+# Attached: refused even with --force.
+name dmga; da=$n
+mkhalf "$da" damaged --attached
+da_shm=$h_shmid
+expect 1 "rm --force refuses a damaged block with a process attached" "$tool" rm --force "$da"
+contains "$tmp/err" "block \"$da\": " "the error names the block"
+contains "$tmp/err" "in use by 1 process" "and says it is in use"
+one_line_error "rm --force of an attached damaged block"
+shm_exists "$da_shm" && ok "the attached damaged segment is left" || not_ok "attached damaged segment removed"
+
+# A header the marks contradict (suspect): the library takes it for damaged.
+name sus; su=$n
+mkhalf "$su" unlinking --nomark
+su_shm=$h_shmid
+expect 1 "create over a suspect block" "$tool" create "$su" 1k
+contains "$tmp/err" "sysvshm rm --force $su" "create's hint: sysvshm rm --force NAME"
+expect 1 "rm of a suspect block" "$tool" rm "$su"
+contains "$tmp/err" "sysvshm rm --force $su" "rm's hint: sysvshm rm --force NAME"
+expect 0 "rm --force of a suspect block" "$tool" rm --force "$su"
+shm_exists "$su_shm" && not_ok "suspect segment still there" || ok "the suspect segment is gone"
 
 name fgn; f=$n
 mkhalf "$f" foreign

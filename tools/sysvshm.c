@@ -371,7 +371,29 @@ bare_name(const char *name)
 
 /* ---- diagnosis: why did the library say that? -------------------------------------- */
 
-static char hintbuf[512];
+static char hintbuf[1024];
+
+/* The command that removes a damaged block of this name, for hints: the
+ * name as it is if a shell takes it as one word, else in hex. */
+static const char *
+rm_force_cmd(const char *name)
+{
+    static char buf[2 * SYSVSHM_NAME_MAX + 48];
+    const char *bare = bare_name(name), *c;
+    size_t n;
+
+    for (c = bare; *c != '\0'; c++)
+        if (!isalnum((unsigned char)*c) && strchr("._+:@%=,-", *c) == NULL)
+            break;
+    if (*c == '\0' && bare[0] != '-') {
+        snprintf(buf, sizeof buf, "sysvshm rm --force %s", bare);
+        return buf;
+    }
+    n = (size_t)snprintf(buf, sizeof buf, "sysvshm rm --force --hex ");
+    for (c = bare; *c != '\0' && n + 3 <= sizeof buf; c++)
+        n += (size_t)snprintf(buf + n, sizeof buf - n, "%02x", (unsigned char)*c);
+    return buf;
+}
 
 /* Look at the name's probe keys to explain ENOENT, EACCES and EAGAIN. */
 static const char *
@@ -386,6 +408,11 @@ diagnose(const char *name, int err)
     hintbuf[0] = '\0';
     if (scan_name(bare, strlen(bare), &l, &denied) < 0)
         return NULL;
+    for (i = 0; err == EEXIST && i < l.n; i++)
+        if (l.v[i].state == ST_READY) {
+            seglist_free(&l);
+            return NULL; /* a complete block: the plain hint */
+        }
     for (i = 0; i < l.n; i++) {
         const struct seginfo *s = &l.v[i];
 
@@ -400,10 +427,10 @@ diagnose(const char *name, int err)
                      "it is being removed (%s)", s->note);
             break;
         }
-        if ((err == EPROTO || err == ENOENT) && s->state == ST_SUSPECT) {
+        if ((err == EPROTO || err == ENOENT || err == EEXIST) && s->state == ST_SUSPECT) {
             snprintf(hintbuf, sizeof hintbuf, "shmid %d: %s; see `sysvshm stat'; "
-                     "`sysvshm gc --force' removes it once nobody uses it", s->shmid,
-                     s->note);
+                     "`%s' removes it once nobody uses it", s->shmid, s->note,
+                     rm_force_cmd(name));
             break;
         }
         if ((err == ENOENT || err == EAGAIN) && s->state == ST_INIT) {
@@ -417,9 +444,11 @@ diagnose(const char *name, int err)
                      "to use another user's block", user_name(s->cuid, u, sizeof u));
             break;
         }
-        if (err == EPROTO && s->state == ST_DAMAGED) {
-            snprintf(hintbuf, sizeof hintbuf, "shmid %d: see `sysvshm stat'; only "
-                     "`ipcrm -m %d' removes it", s->shmid, s->shmid);
+        if ((err == EPROTO || err == EEXIST) && s->state == ST_DAMAGED) {
+            snprintf(hintbuf, sizeof hintbuf, "%sshmid %d: see `sysvshm stat'; `%s' "
+                     "removes it once nobody uses it", err == EEXIST ?
+                     "a block of that name with a damaged header: " : "", s->shmid,
+                     rm_force_cmd(name));
             break;
         }
     }
@@ -648,6 +677,9 @@ create_hint(const char *name, int err, unsigned long long size, int lock)
         return "the system-wide total of shared memory (SHMALL) is reached, or memory "
                "is short; " SEE_SHMALL;
     case EEXIST:
+        /* The name may be held by a block the library will not remove. */
+        if (diagnose(name, EEXIST) != NULL)
+            return hintbuf;
         return "see it with `sysvshm stat', remove it with `sysvshm rm'";
     case EADDRINUSE:
         return keys_hint(name);
@@ -1018,6 +1050,9 @@ stat_print(FILE *fp, const struct seginfo *s)
     case ST_DAMAGED: fputs(" (header damaged or of an unknown format version)\n", fp); break;
     default: putc('\n', fp);
     }
+    if ((s->state == ST_DAMAGED || s->state == ST_SUSPECT) && s->have_name)
+        fprintf(fp, "remove:      `%s' removes it once no process is attached\n",
+                rm_force_cmd(s->name));
     if (seg_is_ours(s) && s->state != ST_REMOVED)
         fprintf(fp, "gc:          %s%s%s\n", s->verdict == NULL ? "removes it" : "leaves it (",
                 s->verdict == NULL ? "" : s->verdict, s->verdict == NULL ? "" : ")");
@@ -1288,6 +1323,123 @@ rm_in_use(const char *name, int flags, char *why, size_t len)
     return why[0] != '\0';
 }
 
+/*
+ * rm --force of a damaged block: one that bears the name in its header's
+ * name field, at one of the name's keys, but whose header the library does
+ * not trust (damaged, or suspect: its state contradicts the marks).  It is
+ * judged afresh, then removed by id -- never with a process attached --
+ * with its semaphore set only if that is provably the block's own.
+ * Returns 0 (removed, or gone meanwhile) or -1 (message printed).
+ */
+static int
+rm_damaged_one(const char *name, const struct seginfo *old)
+{
+    const char *bare = bare_name(name);
+    size_t len = strlen(bare);
+    struct seginfo s;
+    struct svs_header h;
+    struct shmid_ds ds;
+    uid_t me = geteuid();
+    void *addr;
+    int r, semid = -1;
+    char msg[256];
+
+    r = scan_one(old->key, old->shmid, &s);
+    if (r == 1)
+        return 0;
+    if (r < 0) {
+        block_error(name, errno, "cannot look at its damaged segment again");
+        return -1;
+    }
+    if ((s.state != ST_DAMAGED && s.state != ST_SUSPECT) || !s.have_name ||
+        strcmp(s.name, bare) != 0) {
+        snprintf(msg, sizeof msg, "segment %d changed while we looked, left alone", s.shmid);
+        block_msg(name, msg, NULL);
+        return -1;
+    }
+    /* The semaphore set's id, from the header's own field. */
+    memset(&h, 0, sizeof h);
+    addr = shmat(s.shmid, NULL, SHM_RDONLY);
+    if (addr == (void *)-1) {
+        if (errno == EINVAL || errno == EIDRM)
+            return 0;
+        block_error(name, errno, "cannot read its damaged header");
+        return -1;
+    }
+    memcpy(&h, addr, s.segsz < sizeof h ? (size_t)s.segsz : sizeof h);
+    shmdt(addr);
+    /* The last look before acting, with our own attachment gone. */
+    if (shmctl(s.shmid, IPC_STAT, &ds) < 0) {
+        if (errno == EINVAL || errno == EIDRM)
+            return 0;
+        block_error(name, errno, "cannot look at its damaged segment again");
+        return -1;
+    }
+    if (memcmp(h.name, bare, len) != 0 || h.name[len] != '\0' ||
+        shmget(s.key, 0, 0) != s.shmid) {
+        snprintf(msg, sizeof msg, "segment %d changed while we looked, left alone", s.shmid);
+        block_msg(name, msg, NULL);
+        return -1;
+    }
+    if (ds.shm_nattch > 0) {
+        snprintf(msg, sizeof msg, "its header is damaged (shmid %d) and it is in use by "
+                 "%lu process%s: not removed, even with --force, until %s", s.shmid,
+                 (unsigned long)ds.shm_nattch, ds.shm_nattch == 1 ? "" : "es",
+                 ds.shm_nattch == 1 ? "it detaches" : "they detach");
+        block_msg(name, msg, NULL);
+        return -1;
+    }
+    if (me != 0 && me != ds.shm_perm.uid && me != ds.shm_perm.cuid) {
+        snprintf(msg, sizeof msg, "its header is damaged (shmid %d); only its owner, its "
+                 "creator or root may remove it", s.shmid);
+        block_error(name, EPERM, msg);
+        return -1;
+    }
+    if (h.semid >= 0)
+        semid = svs_sem_of_block(s.key, h.semid, &ds);
+    if (semid >= 0 && semctl(semid, 0, IPC_RMID) < 0 && errno != EINVAL && errno != EIDRM) {
+        snprintf(msg, sizeof msg, "cannot remove the semaphore set %d of its damaged "
+                 "segment %d", semid, s.shmid);
+        block_error(name, errno, msg);
+        return -1;
+    }
+    if (shmctl(s.shmid, IPC_RMID, NULL) < 0 && errno != EINVAL && errno != EIDRM) {
+        snprintf(msg, sizeof msg, "cannot remove its damaged segment %d", s.shmid);
+        block_error(name, errno, msg);
+        return -1;
+    }
+    return 0;
+}
+
+/* rm --force when the library answered EPROTO: the damaged blocks that bear
+ * the name (of the caller's user or root, or anybody's with --any-user).
+ * Returns 0 if all were removed, 1 if there is none, -1 if one was not
+ * (message printed). */
+static int
+rm_damaged(const char *name, int flags)
+{
+    const char *bare = bare_name(name);
+    struct seglist l = { NULL, 0, 0 };
+    int denied, found = 0, failed = 0;
+    size_t i;
+
+    if (scan_name(bare, strlen(bare), &l, &denied) < 0)
+        return 1;
+    for (i = 0; i < l.n; i++) {
+        const struct seginfo *s = &l.v[i];
+
+        if (s->state != ST_DAMAGED && s->state != ST_SUSPECT)
+            continue;
+        if (!(flags & SYSVSHM_ANYUSER) && s->cuid != geteuid() && s->cuid != 0)
+            continue;
+        found = 1;
+        if (rm_damaged_one(name, s) < 0)
+            failed = 1;
+    }
+    seglist_free(&l);
+    return failed ? -1 : found ? 0 : 1;
+}
+
 static int
 cmd_rm(int argc, char **argv)
 {
@@ -1330,6 +1482,16 @@ cmd_rm(int argc, char **argv)
         {
             int err = errno;
 
+            if (err == EPROTO && p.seen[0]) {
+                int r = rm_damaged(name, flags);
+
+                if (r == 0)
+                    continue;
+                if (r < 0) {
+                    rc = EXIT_FAIL;
+                    continue;
+                }
+            }
             block_error(name, err, use_hint(name, err));
         }
         rc = EXIT_FAIL;
@@ -1407,6 +1569,9 @@ gc_left(const struct seginfo *s, int force)
     else if (s->verdict != NULL && strcmp(s->verdict, "another user's") == 0)
         printf("another user's (%s): only its owner, its creator or root may remove it",
                user_name(s->cuid, u, sizeof u));
+    else if (s->state == ST_DAMAGED && s->have_name)
+        printf("damaged header, not provably this library's (`%s' removes it)",
+               rm_force_cmd(s->name));
     else if (s->state == ST_DAMAGED)
         printf("damaged header, not provably this library's (only `ipcrm -m %d' "
                "removes it)", s->shmid);
@@ -2120,7 +2285,9 @@ static const struct command commands[] = {
       "from here), is refused unless --force is given.  Processes still attached\n"
       "keep their memory until they detach; the names are free at once.\n"
       "\n"
-      "  -f, --force   remove blocks in use too; a name with no block is not an error\n"
+      "  -f, --force   remove blocks in use too; a name with no block is not an error;\n"
+      "                remove a damaged block that bears the name (by its owner, its\n"
+      "                creator or root), unless processes are attached to it\n"
       "  --any-user    also remove blocks made by other users (SYSVSHM_ANYUSER)\n"
       "  --hex, --name-hex  the NAMEs are given as hex digits (ls --json's name_hex)\n" },
     { "gc", cmd_gc, "gc [-n|--dry-run] [--force] [NAME...]",
