@@ -110,17 +110,134 @@ expect 0 "create a name with a blank, a backslash, a control byte, bad UTF-8" "$
 expect 0 "ls" "$tool" ls
 contains "$tmp/out" "$base-we\x20ird\\\\\x01\xffé " "ls escapes the odd bytes and keeps UTF-8"
 expect 0 "ls --json" "$tool" ls --json
+hexof() { printf '%s' "$1" | od -An -tx1 | tr -d ' \n'; }
 if have_python; then
     python3 -c '
 import json, sys
-names = [b["name"] for b in json.load(open(sys.argv[1])) if b["name"]]
-sys.exit(0 if (sys.argv[2] + "-we ird\\\x01\xff\u00e9") in names else 1)' "$tmp/out" "$base" &&
-        ok "ls --json gives the name (bad UTF-8 as \\u00HH)" || not_ok "ls --json: odd name"
+want = sys.argv[2]
+found = [b for b in json.load(open(sys.argv[1])) if b.get("name_hex") == want]
+sys.exit(0 if len(found) == 1 and found[0]["name"] is None else 1)' "$tmp/out" "$(hexof "$weird")" &&
+        ok "ls --json: a name that is not UTF-8 is null, name_hex holds its bytes" ||
+        not_ok "ls --json: odd name"
 else
-    contains "$tmp/out" '-we ird\\\u0001\u00ffé"' "ls --json escapes the name"
+    contains "$tmp/out" "\"name_hex\": \"$(hexof "$weird")\"" "ls --json gives the name's bytes in hex"
 fi
 expect 0 "stat of the odd name" "$tool" stat "$weird"
 expect 0 "rm of the odd name" "$tool" rm "$weird"
+
+# ---- invisible and control characters: escaped wherever a name is shown -------------
+# Valid UTF-8 that prints as nothing, or reorders what follows: a C1 control
+# (U+009B, the 8-bit CSI), a bidi override (U+202E), a zero-width space
+# (U+200B).  Each is written \uXXXX, so that My\u200bMemory never looks like
+# MyMemory.
+for cp in 009b:'\302\233' 202e:'\342\200\256' 200b:'\342\200\213'; do
+    u=${cp%%:*}
+    raw=$(printf "${cp#*:}")
+    inv="$base-My${raw}Memory"
+    names="$names $inv"
+    expect 0 "create a name with U+$u" "$tool" create "$inv" 8
+    expect 0 "ls" "$tool" ls
+    contains "$tmp/out" "$base-My\\u${u}Memory " "ls writes U+$u as \\u$u"
+    grep -F -e "$base" "$tmp/out" >"$tmp/mine"
+    lacks "$tmp/mine" "$raw" "ls does not print U+$u raw"
+    expect 0 "stat" "$tool" stat "$inv"
+    contains "$tmp/out" "name:        $base-My\\u${u}Memory" "stat writes U+$u as \\u$u"
+    lacks "$tmp/out" "$raw" "stat does not print U+$u raw"
+    expect 1 "create it again" "$tool" create "$inv" 8
+    contains "$tmp/err" "block \"$base-My\\u${u}Memory\": File exists" "errors write U+$u as \\u$u"
+    lacks "$tmp/err" "$raw" "errors do not print U+$u raw"
+    expect 0 "ls --json" "$tool" ls --json
+    grep -F -e "$base" "$tmp/out" >"$tmp/mine"
+    lacks "$tmp/mine" "$raw" "ls --json escapes U+$u"
+    if have_python; then
+        python3 -c '
+import json, sys
+want = sys.argv[2].encode("utf-8", "surrogateescape").decode("utf-8")
+found = [b for b in json.load(open(sys.argv[1])) if b.get("name") == want]
+sys.exit(0 if len(found) == 1 and found[0]["name_hex"] == sys.argv[3] else 1)' \
+            "$tmp/out" "$inv" "$(hexof "$inv")" &&
+            ok "ls --json gives the name with U+$u exactly, and its bytes" ||
+            not_ok "ls --json: name with U+$u"
+    fi
+    expect 0 "rm" "$tool" rm "$inv"
+done
+
+# ---- JSON names are lossless: byte 0xff is not "ÿ" (U+00FF) --------------------------
+yy="$base-$(printf '\303\277')"
+ff="$base-$(printf '\377')"
+names="$names $yy $ff"
+expect 0 "create a name ending in U+00FF" "$tool" create "$yy" 8
+expect 0 "create a name ending in the byte 0xff" "$tool" create "$ff" 16
+expect 0 "ls --json" "$tool" ls --json
+if have_python; then
+    fhex=$(python3 -c '
+import json, sys
+pre = sys.argv[2]
+bs = [b for b in json.load(open(sys.argv[1])) if b["state"] == "ready" and
+      (b.get("name_hex") or "").startswith(pre) and b["name_hex"][len(pre):] in ("ff", "c3bf")]
+ff = [b for b in bs if b["name"] is None]
+yy = [b for b in bs if b["name"] is not None]
+assert len(bs) == 2 and len(ff) == 1 and len(yy) == 1, bs
+assert yy[0]["name"] == sys.argv[3].encode("utf-8", "surrogateescape").decode("utf-8")
+assert yy[0]["name_hex"] == sys.argv[2] + "c3bf"
+print(ff[0]["name_hex"])' "$tmp/out" "$(hexof "$base-")" "$yy")
+else
+    fhex=$(hexof "$ff")
+fi
+[ "$fhex" = "$(hexof "$ff")" ] && ok "ls --json: two names, told apart by name_hex" ||
+    not_ok "ls --json: name_hex of the 0xff name is \"$fhex\""
+expect 0 "stat --hex" "$tool" stat --hex "$fhex"
+contains "$tmp/out" "size:        16 bytes" "stat --hex finds the block of those bytes"
+expect 0 "cat --name-hex" "$tool" cat --name-hex "$fhex"
+[ "$(wc -c <"$tmp/out" | tr -d ' ')" = 16 ] && ok "cat --name-hex reads the block of those bytes" ||
+    not_ok "cat --name-hex read $(wc -c <"$tmp/out") bytes"
+expect 0 "rm --hex with the name_hex from ls --json" "$tool" rm --hex "$fhex"
+expect 1 "the 0xff block is gone" "$tool" stat "$ff"
+expect 0 "the U+00FF block is still there" "$tool" stat "$yy"
+expect 0 "rm the U+00FF block" "$tool" rm --hex "$(hexof "$yy")"
+for bad in 4 4g 00 2f 41002f ""; do
+    expect 2 "rm --hex \"$bad\" is bad usage" "$tool" rm --hex "$bad"
+done
+one_line_error "rm --hex with bad hex"
+
+# ---- OWNER shows the creator when the owner was changed (IPC_SET) --------------------
+# Linux's struct ipc_perm starts with the key and then the owner's uid.
+if [ "$(uname -s)" = Linux ] && perl -MIPC::SysV -e 1 2>/dev/null; then
+    name own; ow=$n
+    "$tool" create "$ow" 1k
+    okey=$("$tool" key "$ow")
+    perl -MIPC::SysV=IPC_STAT,IPC_SET -e '
+        my $id = shmget(hex($ARGV[0]), 0, 0); defined $id or die "shmget: $!\n";
+        my $buf = ""; shmctl($id, IPC_STAT, $buf) or die "IPC_STAT: $!\n";
+        substr($buf, 4, 4) = pack("L", $ARGV[1]);
+        shmctl($id, IPC_SET, $buf) or die "IPC_SET: $!\n";' "$okey" 65534
+    "$tool" stat "$ow" | grep -F "(uid 65534)" >/dev/null &&
+        ok "the owner was changed with IPC_SET" || not_ok "IPC_SET did not change the owner"
+    cname=$(id -un 2>/dev/null || id -u)
+    oname=$(getent passwd 65534 2>/dev/null | cut -d: -f1)
+    [ -n "$oname" ] || oname=65534
+    utf8=$(locale -a 2>/dev/null | grep -i -x -E 'c\.utf-?8|en_US\.utf-?8' | head -n 1)
+    if [ -n "$utf8" ]; then
+        LC_ALL=$utf8 "$tool" ls >"$tmp/out"
+        [ "$(field 6 "$(row "$ow")")" = "$cname→$oname" ] &&
+            ok "ls OWNER is creator→owner in a UTF-8 locale" ||
+            not_ok "ls OWNER: $(field 6 "$(row "$ow")")"
+    fi
+    LC_ALL=C "$tool" ls >"$tmp/out"
+    [ "$(field 6 "$(row "$ow")")" = "$cname->$oname" ] &&
+        ok "ls OWNER is creator->owner in the C locale" ||
+        not_ok "ls OWNER (C locale): $(field 6 "$(row "$ow")")"
+    expect 0 "ls --json" "$tool" ls --json
+    if have_python; then
+        json_check "$tmp/out" <<EOF
+$ow|b["owner"]|$oname
+$ow|b["creator"]|$cname
+EOF
+    fi
+    "$tool" rm --any-user "$ow"
+else
+    echo "# skipped: owner changed with IPC_SET (needs Linux and perl's IPC::SysV)"
+fi
 
 # ---- missing blocks: exit 1, one line naming the block ------------------------------
 name gone; g=$n
@@ -150,7 +267,13 @@ lockpid=$!
 pids="$pids $lockpid"
 wait_for 5 test -f "$tmp/started"
 hid=$("$tool" ls | awk -v n="$h" '$1 == n { print $3 }')
-expect 0 "rm while attached" "$tool" rm "$h"
+expect 1 "rm refuses a block a process is attached to" "$tool" rm "$h"
+contains "$tmp/err" "block \"$h\": in use by 1 process: use --force to remove it anyway" \
+    "rm says the block is in use, by how many, and names --force"
+one_line_error "rm of a block in use"
+"$tool" stat "$h" >/dev/null 2>&1 && ok "rm left the block in use alone" ||
+    not_ok "rm removed a block in use"
+expect 0 "rm --force while attached" "$tool" rm --force "$h"
 expect 0 "ls" "$tool" ls
 r=$(awk -v id="$hid" '$3 == id' "$tmp/out" | tr -s ' ')
 [ "$(field 10 "$r")" = removed ] && ok "ls shows the destroyed block as removed" ||
@@ -159,17 +282,130 @@ r=$(awk -v id="$hid" '$3 == id' "$tmp/out" | tr -s ' ')
 kill "$lockpid" 2>/dev/null
 wait "$lockpid" 2>/dev/null
 
+# ---- rm and a running creator ---------------------------------------------------------
+# A block whose creating process still runs is in use by it, attached or not.
+process1=${SYSVSHM_PROCESS1:-./demo/process1}
+if [ -x "$process1" ]; then
+    name p1; p=$n
+    "$process1" --name "$p" --count 600 --interval 100 >/dev/null 2>&1 &
+    pids="$pids $!"
+    wait_for 10 "$tool" stat "$p"
+    "$tool" ls >"$tmp/ls"
+    pcpid=$(awk -v n="$p" '$1 == n { print $8 }' "$tmp/ls")
+    expect 1 "rm refuses the block of a running creator" "$tool" rm "$p"
+    contains "$tmp/err" "block \"$p\": in use by 1 process; creator $pcpid (process1) is running: use --force to remove it anyway" \
+        "rm names the processes attached and the running creator"
+    one_line_error "rm of a running creator's block"
+    expect 0 "the block is still there" "$tool" stat "$p"
+    expect 0 "rm -f removes it anyway" "$tool" rm -f "$p"
+    expect 1 "it is gone" "$tool" stat "$p"
+    kill "$(echo $pids | awk '{ print $NF }')" 2>/dev/null
+else
+    echo "# skipped: a running creator (no $process1)"
+fi
+if have_python && [ -f lib/.libs/libsysvshm.so ]; then
+    # A creator that detached but still runs.
+    name py; py=$n
+    python3 -c '
+import ctypes, sys, time
+lib = ctypes.CDLL(sys.argv[1])
+lib.sysvshm_create.restype = ctypes.c_void_p
+h = lib.sysvshm_create(sys.argv[2].encode(), 4096, 0, 0o600)
+if not h:
+    sys.exit(1)
+lib.sysvshm_close(ctypes.c_void_p(h))
+open(sys.argv[3], "w").close()
+time.sleep(60)' lib/.libs/libsysvshm.so "$py" "$tmp/py-ready" &
+    pypid=$!
+    pids="$pids $pypid"
+    wait_for 10 test -f "$tmp/py-ready"
+    expect 1 "rm refuses a detached block whose creator runs" "$tool" rm "$py"
+    contains "$tmp/err" "block \"$py\": creator $pypid (python3) is running: use --force to remove it anyway" \
+        "rm names the running creator"
+    expect 0 "rm --force removes it" "$tool" rm --force "$py"
+    kill "$pypid" 2>/dev/null
+else
+    echo "# skipped: a detached running creator (needs python3 and lib/.libs)"
+fi
+if [ "$(id -u)" = 0 ] && command -v unshare >/dev/null 2>&1 &&
+    unshare -p -f --mount-proc true 2>/dev/null; then
+    # Seen from a new PID namespace, the creator's pid is 0: unknown, so
+    # counted as running.
+    name ns; ns=$n
+    "$tool" create "$ns" 1k
+    expect 1 "rm refuses a block whose creator is not visible" \
+        unshare -p -f --mount-proc "$tool" rm "$ns"
+    contains "$tmp/err" "block \"$ns\": creator not visible from here (pid 0), counted as running: use --force to remove it anyway" \
+        "rm says the creator is not visible and counts as running"
+    expect 0 "rm --force removes it" unshare -p -f --mount-proc "$tool" rm --force "$ns"
+    expect 1 "it is gone" "$tool" stat "$ns"
+else
+    echo "# skipped: a creator in another PID namespace (needs root and unshare -p)"
+fi
+
 # ---- damaged header, foreign segment on the key -----------------------------------
 name dmg; d=$n
 mkhalf "$d" damaged
+d_shm=$h_shmid
 expect 0 "ls" "$tool" ls
 r=$(row "$d")
 [ "$(field 10 "$r")" = damaged ] && ok "ls shows a damaged header" || not_ok "ls: damaged: $r"
+# Every hint sends to the one command that removes it: no loop between
+# create, rm and ipcrm.
+expect 1 "create over a damaged block of the name" "$tool" create "$d" 1k
+contains "$tmp/err" "sysvshm rm --force $d" "create's hint: sysvshm rm --force NAME"
+lacks "$tmp/err" "remove it with \`sysvshm rm'" "create does not send to a plain rm"
+one_line_error "create over a damaged block"
 expect 1 "cat of a damaged block" "$tool" cat "$d"
-contains "$tmp/err" "ipcrm -m $h_shmid" "the hint says how to remove it"
+contains "$tmp/err" "sysvshm rm --force $d" "cat's hint: sysvshm rm --force NAME"
 one_line_error "cat of a damaged block"
+expect 0 "stat of a damaged block" "$tool" stat "$d"
+contains "$tmp/out" "sysvshm rm --force $d" "stat says how to remove it"
 expect 1 "rm refuses a damaged block" "$tool" rm "$d"
-shm_exists "$h_shmid" && ok "the damaged segment is left alone" || not_ok "damaged segment removed"
+contains "$tmp/err" "sysvshm rm --force $d" "rm's hint: sysvshm rm --force NAME"
+lacks "$tmp/err" "ipcrm" "rm does not send to ipcrm"
+one_line_error "rm of a damaged block"
+shm_exists "$d_shm" && ok "the damaged segment is left alone" || not_ok "damaged segment removed"
+expect 0 "rm --force removes a damaged block of the name" "$tool" rm --force "$d"
+shm_exists "$d_shm" && not_ok "damaged segment $d_shm still there" || ok "the damaged segment is gone"
+expect 0 "create succeeds after rm --force: no loop" "$tool" create "$d" 1k
+expect 0 "rm the new block" "$tool" rm "$d"
+
+# With its own semaphore set, and with a set that is not provably its own.
+name dmgs; ds=$n
+mkhalf "$ds" damaged --lock
+ds_shm=$h_shmid ds_sem=$h_semid
+expect 0 "rm --force of a damaged block with a semaphore set" "$tool" rm --force "$ds"
+shm_exists "$ds_shm" && not_ok "segment $ds_shm still there" || ok "its segment is gone"
+sem_exists "$ds_sem" && not_ok "set $ds_sem still there" || ok "its own semaphore set is gone"
+name dmgn; dn=$n
+mkhalf "$dn" damaged --lock --nomark
+dn_shm=$h_shmid dn_sem=$h_semid
+expect 0 "rm --force of a damaged block with an unmarked set" "$tool" rm --force "$dn"
+shm_exists "$dn_shm" && not_ok "segment $dn_shm still there" || ok "its segment is gone"
+sem_exists "$dn_sem" && ok "a set that is not provably the block's is left" ||
+    not_ok "rm --force removed an unmarked set"
+
+# Attached: refused even with --force.
+name dmga; da=$n
+mkhalf "$da" damaged --attached
+da_shm=$h_shmid
+expect 1 "rm --force refuses a damaged block with a process attached" "$tool" rm --force "$da"
+contains "$tmp/err" "block \"$da\": " "the error names the block"
+contains "$tmp/err" "in use by 1 process" "and says it is in use"
+one_line_error "rm --force of an attached damaged block"
+shm_exists "$da_shm" && ok "the attached damaged segment is left" || not_ok "attached damaged segment removed"
+
+# A header the marks contradict (suspect): the library takes it for damaged.
+name sus; su=$n
+mkhalf "$su" unlinking --nomark
+su_shm=$h_shmid
+expect 1 "create over a suspect block" "$tool" create "$su" 1k
+contains "$tmp/err" "sysvshm rm --force $su" "create's hint: sysvshm rm --force NAME"
+expect 1 "rm of a suspect block" "$tool" rm "$su"
+contains "$tmp/err" "sysvshm rm --force $su" "rm's hint: sysvshm rm --force NAME"
+expect 0 "rm --force of a suspect block" "$tool" rm --force "$su"
+shm_exists "$su_shm" && not_ok "suspect segment still there" || ok "the suspect segment is gone"
 
 name fgn; f=$n
 mkhalf "$f" foreign

@@ -24,7 +24,7 @@ lockpid=$!
 pids="$pids $lockpid"
 wait_for 5 test -f "$tmp/started"
 hid=$("$tool" ls | awk -v n="$h" '$1 == n { print $3 }')
-"$tool" rm "$h"
+"$tool" rm --force "$h"
 
 # Our rows (and the destroyed block's), blanks squeezed: everything in them
 # comes from before our own attach, so two listings agree.

@@ -10,16 +10,31 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Length of the valid UTF-8 sequence at p (1 to 4), or 0. */
+static int
+hexval(int c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/* Length of the valid UTF-8 sequence at p (1 to 4), or 0; its code point
+ * in *cpp. */
 static size_t
-utf8_len(const unsigned char *p)
+utf8_dec(const unsigned char *p, unsigned long *cpp)
 {
     unsigned c = p[0];
     size_t n, i;
     unsigned long cp;
 
-    if (c < 0x80)
+    if (c < 0x80) {
+        *cpp = c;
         return 1;
+    }
     if (c >= 0xc2 && c <= 0xdf) {
         n = 2;
         cp = c & 0x1f;
@@ -41,7 +56,53 @@ utf8_len(const unsigned char *p)
     if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
         (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
         return 0;
+    *cpp = cp;
     return n;
+}
+
+/*
+ * Characters that show as nothing, as a blank, or change how the text
+ * around them is shown: C1 controls, blanks other than the space, line and
+ * paragraph separators, bidirectional controls, zero-width and other format
+ * characters (Unicode's Cf and default-ignorable code points), variation
+ * selectors, tags, Hangul fillers and the noncharacters U+FFFE, U+FFFF.
+ */
+static const struct { unsigned long lo, hi; } hidden[] = {
+    { 0x0080, 0x00a0 }, { 0x00ad, 0x00ad }, { 0x034f, 0x034f }, { 0x0600, 0x0605 },
+    { 0x061c, 0x061c }, { 0x06dd, 0x06dd }, { 0x070f, 0x070f }, { 0x0890, 0x0891 },
+    { 0x08e2, 0x08e2 }, { 0x115f, 0x1160 }, { 0x1680, 0x1680 }, { 0x17b4, 0x17b5 },
+    { 0x180b, 0x180f }, { 0x2000, 0x200f }, { 0x2028, 0x202f }, { 0x205f, 0x206f },
+    { 0x3000, 0x3000 }, { 0x3164, 0x3164 }, { 0xfe00, 0xfe0f }, { 0xfeff, 0xfeff },
+    { 0xffa0, 0xffa0 }, { 0xfff0, 0xfffb }, { 0xfffe, 0xffff }, { 0x110bd, 0x110bd },
+    { 0x110cd, 0x110cd }, { 0x13430, 0x1343f }, { 0x1bca0, 0x1bca3 },
+    { 0x1d173, 0x1d17a }, { 0xe0000, 0xe0fff }
+};
+
+static int
+is_hidden(unsigned long cp)
+{
+    size_t i;
+
+    for (i = 0; i < sizeof hidden / sizeof hidden[0]; i++)
+        if (cp >= hidden[i].lo && cp <= hidden[i].hi)
+            return 1;
+    return 0;
+}
+
+int
+out_utf8_valid(const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    unsigned long cp;
+
+    while (*p != '\0') {
+        size_t n = utf8_dec(p, &cp);
+
+        if (n == 0)
+            return 0;
+        p += n;
+    }
+    return 1;
 }
 
 char *
@@ -53,8 +114,9 @@ out_text(char *out, size_t outlen, const char *name, int space)
     if (outlen == 0)
         return out;
     while (*p != '\0') {
-        size_t n = utf8_len(p);
-        char esc[5];
+        unsigned long cp = 0;
+        size_t n = utf8_dec(p, &cp);
+        char esc[12];
         const char *src;
         size_t k;
 
@@ -68,6 +130,10 @@ out_text(char *out, size_t outlen, const char *name, int space)
             src = esc;
             k = strlen(esc);
             n = 1;
+        } else if (n > 1 && is_hidden(cp)) {
+            snprintf(esc, sizeof esc, cp > 0xffff ? "\\U%08lx" : "\\u%04lx", cp);
+            src = esc;
+            k = strlen(esc);
         } else {
             src = (const char *)p;
             k = n;
@@ -89,7 +155,8 @@ out_json_str(FILE *fp, const char *s)
 
     putc('"', fp);
     while (*p != '\0') {
-        size_t n = utf8_len(p);
+        unsigned long cp = 0;
+        size_t n = utf8_dec(p, &cp);
 
         if (n == 0) {
             fprintf(fp, "\\u%04x", *p);
@@ -97,7 +164,15 @@ out_json_str(FILE *fp, const char *s)
             continue;
         }
         if (n > 1) {
-            fwrite(p, 1, n, fp);
+            /* Escaped, so that what a terminal shows of the raw JSON does
+             * not hide them either: the decoded string is the same. */
+            if (is_hidden(cp) && cp > 0xffff)
+                fprintf(fp, "\\u%04lx\\u%04lx", 0xd800 + ((cp - 0x10000) >> 10),
+                        0xdc00 + ((cp - 0x10000) & 0x3ff));
+            else if (is_hidden(cp))
+                fprintf(fp, "\\u%04lx", cp);
+            else
+                fwrite(p, 1, n, fp);
             p += n;
             continue;
         }
@@ -116,6 +191,38 @@ out_json_str(FILE *fp, const char *s)
         p++;
     }
     putc('"', fp);
+}
+
+void
+out_json_hex(FILE *fp, const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s;
+
+    putc('"', fp);
+    for (; *p != '\0'; p++)
+        fprintf(fp, "%02x", *p);
+    putc('"', fp);
+}
+
+int
+out_unhex(char *s)
+{
+    size_t i, n = strlen(s);
+    char *o = s;
+
+    if (n == 0 || n % 2 != 0)
+        return -1;
+    for (i = 0; i < n; i += 2) {
+        int hi, lo;
+
+        hi = hexval(s[i]);
+        lo = hexval(s[i + 1]);
+        if (hi < 0 || lo < 0 || (hi == 0 && lo == 0))
+            return -1;
+        *o++ = (char)(hi * 16 + lo);
+    }
+    *o = '\0';
+    return 0;
 }
 
 int

@@ -13,14 +13,30 @@
 /*
  * A block name may hold any byte but '/' and NUL.  For a terminal, control
  * bytes, bytes that are not valid UTF-8 and backslashes are written as \xHH
- * (and \\); with `space' also blanks, so that a table column stays one word.
- * Writes at most outlen-1 bytes and a NUL (a long name is cut); returns out.
+ * (and \\); characters that show as nothing or as a blank, or that change
+ * how the text around them shows (C1 controls, bidirectional controls,
+ * zero-width and other format characters) as \uXXXX (\UXXXXXXXX above
+ * U+FFFF); with `space' also the space, so that a table column stays one
+ * word.  Writes at most outlen-1 bytes and a NUL (a long name is cut);
+ * returns out.
  */
 char *out_text(char *out, size_t outlen, const char *name, int space);
 #define OUT_TEXT_MAX (SYSVSHM_NAME_MAX * 4 + 1)
 
-/* A JSON string, quoted.  Bytes that are not valid UTF-8 become \u00HH. */
+/* Is s valid UTF-8? */
+int out_utf8_valid(const char *s);
+
+/* A JSON string, quoted.  Bytes that are not valid UTF-8 become \u00HH
+ * (lossy: use it for names only when out_utf8_valid); the characters
+ * out_text writes as \u escapes are escaped too. */
 void out_json_str(FILE *fp, const char *s);
+
+/* The bytes of s as a quoted string of lower-case hex digits. */
+void out_json_hex(FILE *fp, const char *s);
+
+/* Decode, in place, a name given as hex digits (two a byte, either case).
+ * Returns 0, or -1 if s is empty, of odd length, not hex, or holds NUL. */
+int out_unhex(char *s);
 
 /* A table: cells are copied; print pads every column but the last. */
 struct table {

@@ -20,7 +20,9 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <langinfo.h>
 #include <limits.h>
+#include <locale.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -34,6 +36,23 @@
 
 /* The command being run, for messages; NULL before one is chosen. */
 static const char *cmdname;
+
+/* Does the user's locale encode text in UTF-8 (so that "→" shows)? */
+static int utf8_locale;
+
+static void
+find_locale(void)
+{
+    const char *cs;
+
+    if (setlocale(LC_CTYPE, "") == NULL)
+        return;
+    cs = nl_langinfo(CODESET);
+    utf8_locale = cs != NULL && (strcmp(cs, "UTF-8") == 0 || strcmp(cs, "utf8") == 0 ||
+                                 strcmp(cs, "utf-8") == 0);
+    /* Everything else runs in the C locale, as before. */
+    setlocale(LC_CTYPE, "C");
+}
 
 static void
 prefix(void)
@@ -332,6 +351,18 @@ check_name(const char *name)
     return -1;
 }
 
+/* A NAME operand: with hex, given as hex digits and decoded in place
+ * (--hex, --name-hex); then checked as check_name does. */
+static int
+name_arg(char *name, int hex)
+{
+    if (hex && out_unhex(name) < 0) {
+        usage_error("bad hex name \"%s\": two hex digits a byte, none of them 00", name);
+        return -1;
+    }
+    return check_name(name);
+}
+
 static const char *
 bare_name(const char *name)
 {
@@ -340,7 +371,29 @@ bare_name(const char *name)
 
 /* ---- diagnosis: why did the library say that? -------------------------------------- */
 
-static char hintbuf[512];
+static char hintbuf[1024];
+
+/* The command that removes a damaged block of this name, for hints: the
+ * name as it is if a shell takes it as one word, else in hex. */
+static const char *
+rm_force_cmd(const char *name)
+{
+    static char buf[2 * SYSVSHM_NAME_MAX + 48];
+    const char *bare = bare_name(name), *c;
+    size_t n;
+
+    for (c = bare; *c != '\0'; c++)
+        if (!isalnum((unsigned char)*c) && strchr("._+:@%=,-", *c) == NULL)
+            break;
+    if (*c == '\0' && bare[0] != '-') {
+        snprintf(buf, sizeof buf, "sysvshm rm --force %s", bare);
+        return buf;
+    }
+    n = (size_t)snprintf(buf, sizeof buf, "sysvshm rm --force --hex ");
+    for (c = bare; *c != '\0' && n + 3 <= sizeof buf; c++)
+        n += (size_t)snprintf(buf + n, sizeof buf - n, "%02x", (unsigned char)*c);
+    return buf;
+}
 
 /* Look at the name's probe keys to explain ENOENT, EACCES and EAGAIN. */
 static const char *
@@ -355,6 +408,11 @@ diagnose(const char *name, int err)
     hintbuf[0] = '\0';
     if (scan_name(bare, strlen(bare), &l, &denied) < 0)
         return NULL;
+    for (i = 0; err == EEXIST && i < l.n; i++)
+        if (l.v[i].state == ST_READY) {
+            seglist_free(&l);
+            return NULL; /* a complete block: the plain hint */
+        }
     for (i = 0; i < l.n; i++) {
         const struct seginfo *s = &l.v[i];
 
@@ -369,10 +427,10 @@ diagnose(const char *name, int err)
                      "it is being removed (%s)", s->note);
             break;
         }
-        if ((err == EPROTO || err == ENOENT) && s->state == ST_SUSPECT) {
+        if ((err == EPROTO || err == ENOENT || err == EEXIST) && s->state == ST_SUSPECT) {
             snprintf(hintbuf, sizeof hintbuf, "shmid %d: %s; see `sysvshm stat'; "
-                     "`sysvshm gc --force' removes it once nobody uses it", s->shmid,
-                     s->note);
+                     "`%s' removes it once nobody uses it", s->shmid, s->note,
+                     rm_force_cmd(name));
             break;
         }
         if ((err == ENOENT || err == EAGAIN) && s->state == ST_INIT) {
@@ -386,9 +444,11 @@ diagnose(const char *name, int err)
                      "to use another user's block", user_name(s->cuid, u, sizeof u));
             break;
         }
-        if (err == EPROTO && s->state == ST_DAMAGED) {
-            snprintf(hintbuf, sizeof hintbuf, "shmid %d: see `sysvshm stat'; only "
-                     "`ipcrm -m %d' removes it", s->shmid, s->shmid);
+        if ((err == EPROTO || err == EEXIST) && s->state == ST_DAMAGED) {
+            snprintf(hintbuf, sizeof hintbuf, "%sshmid %d: see `sysvshm stat'; `%s' "
+                     "removes it once nobody uses it", err == EEXIST ?
+                     "a block of that name with a damaged header: " : "", s->shmid,
+                     rm_force_cmd(name));
             break;
         }
     }
@@ -617,6 +677,9 @@ create_hint(const char *name, int err, unsigned long long size, int lock)
         return "the system-wide total of shared memory (SHMALL) is reached, or memory "
                "is short; " SEE_SHMALL;
     case EEXIST:
+        /* The name may be held by a block the library will not remove. */
+        if (diagnose(name, EEXIST) != NULL)
+            return hintbuf;
         return "see it with `sysvshm stat', remove it with `sysvshm rm'";
     case EADDRINUSE:
         return keys_hint(name);
@@ -742,9 +805,16 @@ json_seg(FILE *fp, const struct seginfo *s)
     char u[64], t[64];
     int b = has_block_fields(s), d = s->have_ds;
 
+    /* The name exactly, or null when its bytes are not UTF-8 (JSON strings
+     * cannot hold them); name_hex always has the bytes. */
     fputs("{\"name\": ", fp);
-    if (s->have_name && s->state != ST_FOREIGN)
+    if (s->have_name && s->state != ST_FOREIGN && out_utf8_valid(s->name))
         out_json_str(fp, s->name);
+    else
+        fputs("null", fp);
+    fputs(", \"name_hex\": ", fp);
+    if (s->have_name && s->state != ST_FOREIGN)
+        out_json_hex(fp, s->name);
     else
         fputs("null", fp);
     fprintf(fp, ", \"key\": \"0x%08lx\", \"shmid\": %d, ", key_hex(s->key), s->shmid);
@@ -760,6 +830,11 @@ json_seg(FILE *fp, const struct seginfo *s)
         fputs(", \"mode\": null, \"owner\": ", fp);
     if (d)
         out_json_str(fp, user_name(s->uid, u, sizeof u));
+    else
+        fputs("null", fp);
+    fputs(", \"creator\": ", fp);
+    if (d)
+        out_json_str(fp, user_name(s->cuid, u, sizeof u));
     else
         fputs("null", fp);
     fputs(", ", fp);
@@ -841,7 +916,7 @@ cpid_text(const struct seginfo *s, char *buf, size_t len)
 static int
 ls_row(struct table *t, const struct seginfo *s)
 {
-    char name[OUT_TEXT_MAX], key[16], id[16], size[24], mode[8], owner[64];
+    char name[OUT_TEXT_MAX], key[16], id[16], size[24], mode[8], owner[140];
     char nattch[24], cpid[40], lock[64], created[32];
     const char *row[12];
     int d = s->have_ds;
@@ -859,10 +934,17 @@ ls_row(struct table *t, const struct seginfo *s)
     else
         snprintf(size, sizeof size, "?");
     snprintf(mode, sizeof mode, d ? "%04o" : "?", s->mode);
-    if (d)
+    if (d && s->cuid != s->uid) {
+        /* The owner was changed (IPC_SET): creator→owner. */
+        char c[64], o[64];
+
+        snprintf(owner, sizeof owner, "%s%s%s", user_name(s->cuid, c, sizeof c),
+                 utf8_locale ? "\xe2\x86\x92" : "->", user_name(s->uid, o, sizeof o));
+    } else if (d) {
         user_name(s->uid, owner, sizeof owner);
-    else
+    } else {
         snprintf(owner, sizeof owner, "?");
+    }
     snprintf(nattch, sizeof nattch, d ? "%lu" : "?", s->nattch);
     cpid_text(s, cpid, sizeof cpid);
     row[0] = name;
@@ -968,6 +1050,9 @@ stat_print(FILE *fp, const struct seginfo *s)
     case ST_DAMAGED: fputs(" (header damaged or of an unknown format version)\n", fp); break;
     default: putc('\n', fp);
     }
+    if ((s->state == ST_DAMAGED || s->state == ST_SUSPECT) && s->have_name)
+        fprintf(fp, "remove:      `%s' removes it once no process is attached\n",
+                rm_force_cmd(s->name));
     if (seg_is_ours(s) && s->state != ST_REMOVED)
         fprintf(fp, "gc:          %s%s%s\n", s->verdict == NULL ? "removes it" : "leaves it (",
                 s->verdict == NULL ? "" : s->verdict, s->verdict == NULL ? "" : ")");
@@ -1039,10 +1124,12 @@ stat_print(FILE *fp, const struct seginfo *s)
 static int
 cmd_stat(int argc, char **argv)
 {
-    static const struct optdef defs[] = { { "json", 0, 0 }, { NULL, 0, 0 } };
+    static const struct optdef defs[] = {
+        { "json", 0, 0 }, { "hex", 0, 0 }, { "name-hex", 0, 0 }, { NULL, 0, 0 }
+    };
     struct seglist l = { NULL, 0, 0 };
     struct parsed p;
-    const char *name;
+    char *name;
     int denied = 0;
     size_t i;
 
@@ -1056,7 +1143,7 @@ cmd_stat(int argc, char **argv)
     }
     name = p.ops[0];
     free(p.ops);
-    if (check_name(name) < 0)
+    if (name_arg(name, p.seen[1] || p.seen[2]) < 0)
         return EXIT_USAGE;
     if (scan_name(bare_name(name), strlen(bare_name(name)), &l, &denied) < 0) {
         block_error(name, errno, NULL);
@@ -1090,12 +1177,13 @@ static int
 cmd_create(int argc, char **argv)
 {
     static const struct optdef defs[] = {
-        { "mode", 'm', 1 }, { "nolock", 0, 0 }, { NULL, 0, 0 }
+        { "mode", 'm', 1 }, { "nolock", 0, 0 }, { "name-hex", 0, 0 }, { NULL, 0, 0 }
     };
     struct parsed p;
     unsigned long long size;
     unsigned long mode = 0600;
-    const char *name, *sz;
+    const char *sz;
+    char *name;
     sysvshm_t *h;
 
     switch (parse_args(argc, argv, defs, &p, 0)) {
@@ -1110,7 +1198,7 @@ cmd_create(int argc, char **argv)
     name = p.ops[0];
     sz = p.ops[1];
     free(p.ops);
-    if (check_name(name) < 0)
+    if (name_arg(name, p.seen[2]) < 0)
         return EXIT_USAGE;
     if (parse_bytes(sz, &size) < 0 || size == 0)
         return usage_error("bad SIZE \"%s\": a number of bytes above 0, with an optional "
@@ -1144,11 +1232,220 @@ cmd_create(int argc, char **argv)
 
 /* ---- rm ------------------------------------------------------------------------------ */
 
+/* The command name of process pid where the system tells (Linux's
+ * /proc/PID/comm), made safe to print; "" elsewhere. */
+static const char *
+proc_name(long pid, char *buf, size_t len)
+{
+    char path[64], raw[64];
+    FILE *fp;
+    size_t n;
+
+    buf[0] = '\0';
+    snprintf(path, sizeof path, "/proc/%ld/comm", pid);
+    fp = fopen(path, "r");
+    if (fp == NULL)
+        return buf;
+    n = fread(raw, 1, sizeof raw - 1, fp);
+    fclose(fp);
+    raw[n] = '\0';
+    raw[strcspn(raw, "\n")] = '\0';
+    if (raw[0] != '\0')
+        out_text(buf, len, raw, 0);
+    return buf;
+}
+
+/*
+ * Who uses the block that sysvshm_remove_v2(name, flags) would remove: the
+ * processes attached to it and its creator if that still runs (an unknown
+ * creator, pid 0 from another PID namespace, counts as running).  Fills
+ * `why' and returns 1 if anyone does, 0 if nobody does or if no block can
+ * be found (the removal then reports why).
+ */
+static int
+rm_in_use(const char *name, int flags, char *why, size_t len)
+{
+    sysvshm_t *h = sysvshm_attach(name, SYSVSHM_RDONLY | flags);
+    struct shmid_ds ds;
+    unsigned long others;
+    long cpid;
+    int r, running;
+    size_t n = 0;
+
+    why[0] = '\0';
+    if (h != NULL) {
+        r = shmctl(h->shmid, IPC_STAT, &ds);
+        sysvshm_close(h);
+        if (r < 0)
+            return 0;
+        /* Our own attachment was counted. */
+        others = ds.shm_nattch > 0 ? (unsigned long)ds.shm_nattch - 1 : 0;
+    } else {
+        /* The removal also takes a complete block whose semaphore set was
+         * removed by hand, which attach refuses: look at it unattached. */
+        const char *bare = bare_name(name);
+        struct seglist l = { NULL, 0, 0 };
+        int denied;
+        size_t i;
+
+        if (scan_name(bare, strlen(bare), &l, &denied) < 0)
+            return 0;
+        for (i = 0; i < l.n; i++)
+            if (l.v[i].state == ST_READY && l.v[i].have_kds && l.v[i].set_gone &&
+                (l.v[i].cuid == geteuid() || l.v[i].cuid == 0 ||
+                 (flags & SYSVSHM_ANYUSER)))
+                break;
+        if (i == l.n) {
+            seglist_free(&l);
+            return 0;
+        }
+        ds = l.v[i].kds;
+        seglist_free(&l);
+        others = (unsigned long)ds.shm_nattch;
+    }
+    cpid = (long)ds.shm_cpid;
+    running = cpid <= 0 || kill((pid_t)cpid, 0) == 0 || errno != ESRCH;
+    if (others > 0)
+        n += (size_t)snprintf(why, len, "in use by %lu process%s", others,
+                              others == 1 ? "" : "es");
+    if (running && n < len) {
+        char comm[OUT_TEXT_MAX];
+
+        if (cpid <= 0)
+            snprintf(why + n, len - n, "%screator not visible from here (pid %ld), counted "
+                     "as running", n > 0 ? "; " : "", cpid);
+        else if (proc_name(cpid, comm, sizeof comm)[0] != '\0')
+            snprintf(why + n, len - n, "%screator %ld (%s) is running", n > 0 ? "; " : "",
+                     cpid, comm);
+        else
+            snprintf(why + n, len - n, "%screator %ld is running", n > 0 ? "; " : "", cpid);
+    }
+    return why[0] != '\0';
+}
+
+/*
+ * rm --force of a damaged block: one that bears the name in its header's
+ * name field, at one of the name's keys, but whose header the library does
+ * not trust (damaged, or suspect: its state contradicts the marks).  It is
+ * judged afresh, then removed by id -- never with a process attached --
+ * with its semaphore set only if that is provably the block's own.
+ * Returns 0 (removed, or gone meanwhile) or -1 (message printed).
+ */
+static int
+rm_damaged_one(const char *name, const struct seginfo *old)
+{
+    const char *bare = bare_name(name);
+    size_t len = strlen(bare);
+    struct seginfo s;
+    struct svs_header h;
+    struct shmid_ds ds;
+    uid_t me = geteuid();
+    void *addr;
+    int r, semid = -1;
+    char msg[256];
+
+    r = scan_one(old->key, old->shmid, &s);
+    if (r == 1)
+        return 0;
+    if (r < 0) {
+        block_error(name, errno, "cannot look at its damaged segment again");
+        return -1;
+    }
+    if ((s.state != ST_DAMAGED && s.state != ST_SUSPECT) || !s.have_name ||
+        strcmp(s.name, bare) != 0) {
+        snprintf(msg, sizeof msg, "segment %d changed while we looked, left alone", s.shmid);
+        block_msg(name, msg, NULL);
+        return -1;
+    }
+    /* The semaphore set's id, from the header's own field. */
+    memset(&h, 0, sizeof h);
+    addr = shmat(s.shmid, NULL, SHM_RDONLY);
+    if (addr == (void *)-1) {
+        if (errno == EINVAL || errno == EIDRM)
+            return 0;
+        block_error(name, errno, "cannot read its damaged header");
+        return -1;
+    }
+    memcpy(&h, addr, s.segsz < sizeof h ? (size_t)s.segsz : sizeof h);
+    shmdt(addr);
+    /* The last look before acting, with our own attachment gone. */
+    if (shmctl(s.shmid, IPC_STAT, &ds) < 0) {
+        if (errno == EINVAL || errno == EIDRM)
+            return 0;
+        block_error(name, errno, "cannot look at its damaged segment again");
+        return -1;
+    }
+    if (memcmp(h.name, bare, len) != 0 || h.name[len] != '\0' ||
+        shmget(s.key, 0, 0) != s.shmid) {
+        snprintf(msg, sizeof msg, "segment %d changed while we looked, left alone", s.shmid);
+        block_msg(name, msg, NULL);
+        return -1;
+    }
+    if (ds.shm_nattch > 0) {
+        snprintf(msg, sizeof msg, "its header is damaged (shmid %d) and it is in use by "
+                 "%lu process%s: not removed, even with --force, until %s", s.shmid,
+                 (unsigned long)ds.shm_nattch, ds.shm_nattch == 1 ? "" : "es",
+                 ds.shm_nattch == 1 ? "it detaches" : "they detach");
+        block_msg(name, msg, NULL);
+        return -1;
+    }
+    if (me != 0 && me != ds.shm_perm.uid && me != ds.shm_perm.cuid) {
+        snprintf(msg, sizeof msg, "its header is damaged (shmid %d); only its owner, its "
+                 "creator or root may remove it", s.shmid);
+        block_error(name, EPERM, msg);
+        return -1;
+    }
+    if (h.semid >= 0)
+        semid = svs_sem_of_block(s.key, h.semid, &ds);
+    if (semid >= 0 && semctl(semid, 0, IPC_RMID) < 0 && errno != EINVAL && errno != EIDRM) {
+        snprintf(msg, sizeof msg, "cannot remove the semaphore set %d of its damaged "
+                 "segment %d", semid, s.shmid);
+        block_error(name, errno, msg);
+        return -1;
+    }
+    if (shmctl(s.shmid, IPC_RMID, NULL) < 0 && errno != EINVAL && errno != EIDRM) {
+        snprintf(msg, sizeof msg, "cannot remove its damaged segment %d", s.shmid);
+        block_error(name, errno, msg);
+        return -1;
+    }
+    return 0;
+}
+
+/* rm --force when the library answered EPROTO: the damaged blocks that bear
+ * the name (of the caller's user or root, or anybody's with --any-user).
+ * Returns 0 if all were removed, 1 if there is none, -1 if one was not
+ * (message printed). */
+static int
+rm_damaged(const char *name, int flags)
+{
+    const char *bare = bare_name(name);
+    struct seglist l = { NULL, 0, 0 };
+    int denied, found = 0, failed = 0;
+    size_t i;
+
+    if (scan_name(bare, strlen(bare), &l, &denied) < 0)
+        return 1;
+    for (i = 0; i < l.n; i++) {
+        const struct seginfo *s = &l.v[i];
+
+        if (s->state != ST_DAMAGED && s->state != ST_SUSPECT)
+            continue;
+        if (!(flags & SYSVSHM_ANYUSER) && s->cuid != geteuid() && s->cuid != 0)
+            continue;
+        found = 1;
+        if (rm_damaged_one(name, s) < 0)
+            failed = 1;
+    }
+    seglist_free(&l);
+    return failed ? -1 : found ? 0 : 1;
+}
+
 static int
 cmd_rm(int argc, char **argv)
 {
     static const struct optdef defs[] = {
-        { "force", 'f', 0 }, { "any-user", 0, 0 }, { NULL, 0, 0 }
+        { "force", 'f', 0 }, { "any-user", 0, 0 }, { "hex", 0, 0 }, { "name-hex", 0, 0 },
+        { NULL, 0, 0 }
     };
     struct parsed p;
     int i, rc = 0;
@@ -1163,20 +1460,38 @@ cmd_rm(int argc, char **argv)
     }
     /* All names are checked before anything is removed. */
     for (i = 0; i < p.nops; i++)
-        if (check_name(p.ops[i]) < 0) {
+        if (name_arg(p.ops[i], p.seen[2] || p.seen[3]) < 0) {
             free(p.ops);
             return EXIT_USAGE;
         }
     for (i = 0; i < p.nops; i++) {
         const char *name = p.ops[i];
+        int flags = p.seen[1] ? SYSVSHM_ANYUSER : 0;
+        char why[OUT_TEXT_MAX + 160];
 
-        if (sysvshm_remove_v2(name, p.seen[1] ? SYSVSHM_ANYUSER : 0) == 0)
+        /* Never pull a block from under a running program unasked. */
+        if (!p.seen[0] && rm_in_use(name, flags, why, sizeof why)) {
+            say("block \"%s\": %s: use --force to remove it anyway", shown(name), why);
+            rc = EXIT_FAIL;
+            continue;
+        }
+        if (sysvshm_remove_v2(name, flags) == 0)
             continue;
         if (errno == ENOENT && p.seen[0])
             continue;
         {
             int err = errno;
 
+            if (err == EPROTO && p.seen[0]) {
+                int r = rm_damaged(name, flags);
+
+                if (r == 0)
+                    continue;
+                if (r < 0) {
+                    rc = EXIT_FAIL;
+                    continue;
+                }
+            }
             block_error(name, err, use_hint(name, err));
         }
         rc = EXIT_FAIL;
@@ -1254,6 +1569,9 @@ gc_left(const struct seginfo *s, int force)
     else if (s->verdict != NULL && strcmp(s->verdict, "another user's") == 0)
         printf("another user's (%s): only its owner, its creator or root may remove it",
                user_name(s->cuid, u, sizeof u));
+    else if (s->state == ST_DAMAGED && s->have_name)
+        printf("damaged header, not provably this library's (`%s' removes it)",
+               rm_force_cmd(s->name));
     else if (s->state == ST_DAMAGED)
         printf("damaged header, not provably this library's (only `ipcrm -m %d' "
                "removes it)", s->shmid);
@@ -1426,7 +1744,7 @@ static int
 cmd_gc(int argc, char **argv)
 {
     static const struct optdef defs[] = {
-        { "dry-run", 'n', 0 }, { "force", 0, 0 }, { NULL, 0, 0 }
+        { "dry-run", 'n', 0 }, { "force", 0, 0 }, { "name-hex", 0, 0 }, { NULL, 0, 0 }
     };
     struct seglist l = { NULL, 0, 0 };
     struct parsed p;
@@ -1439,7 +1757,7 @@ cmd_gc(int argc, char **argv)
     case PARSE_BAD: free(p.ops); return EXIT_USAGE;
     }
     for (j = 0; j < p.nops; j++)
-        if (check_name(p.ops[j]) < 0) {
+        if (name_arg(p.ops[j], p.seen[2]) < 0) {
             free(p.ops);
             return EXIT_USAGE;
         }
@@ -1549,16 +1867,17 @@ parse_range(const struct parsed *p, int io, int il, unsigned long long *off,
 static int
 cmd_cat(int argc, char **argv)
 {
-    enum { O_OFF, O_LEN, O_HEX, O_ANY, O_TMO, O_NOLOCK };
+    enum { O_OFF, O_LEN, O_HEX, O_ANY, O_TMO, O_NOLOCK, O_NHEX };
     static const struct optdef defs[] = {
         { "offset", 'o', 1 }, { "length", 'l', 1 }, { "hex", 'x', 0 },
-        { "any-user", 0, 0 }, { "timeout", 0, 1 }, { "no-lock", 0, 0 }, { NULL, 0, 0 }
+        { "any-user", 0, 0 }, { "timeout", 0, 1 }, { "no-lock", 0, 0 },
+        { "name-hex", 0, 0 }, { NULL, 0, 0 }
     };
     unsigned long long off, len = 0;
     unsigned char *copy = NULL;
     const unsigned char *src;
     struct parsed p;
-    const char *name;
+    char *name;
     long timeout = -1;
     int have_len, held = 0, rc = EXIT_FAIL;
     sysvshm_t *h;
@@ -1574,7 +1893,8 @@ cmd_cat(int argc, char **argv)
     }
     name = p.ops[0];
     free(p.ops);
-    if (check_name(name) < 0 || parse_range(&p, O_OFF, O_LEN, &off, &len, &have_len) != 0)
+    if (name_arg(name, p.seen[O_NHEX]) < 0 ||
+        parse_range(&p, O_OFF, O_LEN, &off, &len, &have_len) != 0)
         return EXIT_USAGE;
     if (p.seen[O_TMO] && parse_timeout(p.val[O_TMO], &timeout) < 0)
         return usage_error("bad --timeout \"%s\": milliseconds, or -1 to wait for ever",
@@ -1672,14 +1992,15 @@ slurp(int fd, size_t max, size_t *got)
 static int
 cmd_write(int argc, char **argv)
 {
-    enum { O_OFF, O_ANY, O_TMO };
+    enum { O_OFF, O_ANY, O_TMO, O_NHEX };
     static const struct optdef defs[] = {
-        { "offset", 'o', 1 }, { "any-user", 0, 0 }, { "timeout", 0, 1 }, { NULL, 0, 0 }
+        { "offset", 'o', 1 }, { "any-user", 0, 0 }, { "timeout", 0, 1 },
+        { "name-hex", 0, 0 }, { NULL, 0, 0 }
     };
     unsigned long long off, unused;
     unsigned char *data = NULL;
     struct parsed p;
-    const char *name;
+    char *name;
     long timeout = -1;
     int have_len, held = 0, rc = EXIT_FAIL;
     size_t size, n;
@@ -1695,7 +2016,8 @@ cmd_write(int argc, char **argv)
     }
     name = p.ops[0];
     free(p.ops);
-    if (check_name(name) < 0 || parse_range(&p, O_OFF, -1, &off, &unused, &have_len) != 0)
+    if (name_arg(name, p.seen[O_NHEX]) < 0 ||
+        parse_range(&p, O_OFF, -1, &off, &unused, &have_len) != 0)
         return EXIT_USAGE;
     if (p.seen[O_TMO] && parse_timeout(p.val[O_TMO], &timeout) < 0)
         return usage_error("bad --timeout \"%s\": milliseconds, or -1 to wait for ever",
@@ -1748,9 +2070,11 @@ out:
 static int
 cmd_key(int argc, char **argv)
 {
-    static const struct optdef defs[] = { { "all", 'a', 0 }, { NULL, 0, 0 } };
+    static const struct optdef defs[] = {
+        { "all", 'a', 0 }, { "name-hex", 0, 0 }, { NULL, 0, 0 }
+    };
     struct parsed p;
-    const char *name;
+    char *name;
     unsigned i;
 
     switch (parse_args(argc, argv, defs, &p, 0)) {
@@ -1763,7 +2087,7 @@ cmd_key(int argc, char **argv)
     }
     name = p.ops[0];
     free(p.ops);
-    if (check_name(name) < 0)
+    if (name_arg(name, p.seen[1]) < 0)
         return EXIT_USAGE;
     if (!p.seen[0]) {
         printf("0x%08lx\n", key_hex(sysvshm_name_key(name)));
@@ -1788,9 +2112,10 @@ forward(int sig)
 static int
 cmd_lock(int argc, char **argv)
 {
-    enum { O_READ, O_TMO, O_ANY };
+    enum { O_READ, O_TMO, O_ANY, O_NHEX };
     static const struct optdef defs[] = {
-        { "read", 'r', 0 }, { "timeout", 't', 1 }, { "any-user", 0, 0 }, { NULL, 0, 0 }
+        { "read", 'r', 0 }, { "timeout", 't', 1 }, { "any-user", 0, 0 },
+        { "name-hex", 0, 0 }, { NULL, 0, 0 }
     };
     struct sigaction ign, fwd, old_int, old_quit, old_term, old_hup;
     sigset_t fwdset, oldmask;
@@ -1810,7 +2135,7 @@ cmd_lock(int argc, char **argv)
         return usage_error(p.nops == 0 ? "missing NAME and COMMAND" : "missing COMMAND");
     }
     name = p.ops[0];
-    if (check_name(name) < 0) {
+    if (name_arg(p.ops[0], p.seen[O_NHEX]) < 0) {
         free(p.ops);
         return EXIT_USAGE;
     }
@@ -1915,15 +2240,20 @@ struct command {
 static const struct command commands[] = {
     { "ls", cmd_ls, "ls [-a] [--json]",
       "List this library's blocks on the host, one line each: name, key, shmid, size,\n"
-      "mode, owner, processes attached, creating process (marked (dead) if it is\n"
-      "gone, (?) if it is not visible from here), lock state, state, creation time\n"
-      "and a note saying why a leftover is or is not garbage.\n"
+      "mode, owner (creator->owner if the owner was changed), processes attached,\n"
+      "creating process (marked (dead) if it is gone, (?) if it is not visible from\n"
+      "here), lock state, state, creation time and a note saying why a leftover is\n"
+      "or is not garbage.\n"
       "\n"
       "  -a, --all   also list segments that are not this library's (state foreign,\n"
       "              or no-access when we may not read them), and segments with no\n"
       "              header yet that do not name their block\n"
-      "  --json      print a JSON array of objects instead of the table\n"
+      "  --json      print a JSON array of objects instead of the table: \"name\" is\n"
+      "              the exact name (null if it is not UTF-8), \"name_hex\" its bytes\n"
+      "              in hex, which --hex (--name-hex) of the other commands takes\n"
       "\n"
+      "Names are shown with \\xHH for control bytes and bytes that are not UTF-8,\n"
+      "\\uXXXX for invisible and format characters (U+200B, U+202E, U+009B...).\n"
       "LOCK is free, write:PID, read:N (N readers), none (made with --nolock),\n"
       "free(died:PID) when a writer died holding it, ? when we may not read it.\n"
       "STATE is ready, init (being created, or not provably abandoned), half-made\n"
@@ -1933,26 +2263,33 @@ static const struct command commands[] = {
       "attached), damaged, foreign or no-access.\n"
       "The list comes from /proc/sysvipc/shm, else from `ipcs -m';\n"
       "SYSVSHM_LIST_BACKEND=proc, ipcs or auto chooses.\n" },
-    { "stat", cmd_stat, "stat NAME [--json]",
+    { "stat", cmd_stat, "stat NAME [--json] [--hex]",
       "Show everything known about the block NAME: state, key and place in the\n"
       "name's probe sequence, sizes, owner and creator, attachments, times, its\n"
       "semaphore set and the lock's state.  Half-made, unlinking and damaged\n"
       "segments of that name are shown too.\n"
       "\n"
-      "  --json      print a JSON array (as ls --json)\n" },
+      "  --json      print a JSON array (as ls --json)\n"
+      "  --hex, --name-hex  NAME is given as hex digits (ls --json's name_hex)\n" },
     { "create", cmd_create, "create NAME SIZE [-m MODE] [--nolock]",
       "Create the block NAME of exactly SIZE bytes, zero-filled.  SIZE is a number\n"
       "of bytes with an optional suffix k, M, G or T (powers of 1024): 4k, 16M, 2G.\n"
       "\n"
       "  -m, --mode MODE   octal permission bits of the segment and its semaphore\n"
       "                    set (default 0600; must include 0600; no umask applies)\n"
-      "  --nolock          make no semaphore set (the block then has no lock)\n" },
-    { "rm", cmd_rm, "rm [-f] [--any-user] NAME...",
-      "Remove the blocks NAME... and their semaphore sets.  Processes still attached\n"
+      "  --nolock          make no semaphore set (the block then has no lock)\n"
+      "  --name-hex        NAME is given as hex digits, two a byte\n" },
+    { "rm", cmd_rm, "rm [-f] [--any-user] [--hex] NAME...",
+      "Remove the blocks NAME... and their semaphore sets.  A block that processes\n"
+      "are attached to, or whose creating process still runs (or is not visible\n"
+      "from here), is refused unless --force is given.  Processes still attached\n"
       "keep their memory until they detach; the names are free at once.\n"
       "\n"
-      "  -f, --force   a name with no block is not an error\n"
-      "  --any-user    also remove blocks made by other users (SYSVSHM_ANYUSER)\n" },
+      "  -f, --force   remove blocks in use too; a name with no block is not an error;\n"
+      "                remove a damaged block that bears the name (by its owner, its\n"
+      "                creator or root), unless processes are attached to it\n"
+      "  --any-user    also remove blocks made by other users (SYSVSHM_ANYUSER)\n"
+      "  --hex, --name-hex  the NAMEs are given as hex digits (ls --json's name_hex)\n" },
     { "gc", cmd_gc, "gc [-n|--dry-run] [--force] [NAME...]",
       "Remove the garbage of dead processes, by the library's own rule: half-made\n"
       "blocks whose creator is known dead (the segment still has the creator's mode\n"
@@ -1966,7 +2303,8 @@ static const struct command commands[] = {
       "  -n, --dry-run   only say what would be removed\n"
       "  --force         also remove INIT and UNLINKING leftovers without the marks\n"
       "                  (libsysvshm 0.1's, or forged) whose creator is dead and\n"
-      "                  that nobody is attached to\n" },
+      "                  that nobody is attached to\n"
+      "  --name-hex      the NAMEs are given as hex digits, two a byte\n" },
     { "cat", cmd_cat, "cat NAME [--offset N] [--length N] [-x]",
       "Copy the block's bytes to standard output, read under the reader lock.\n"
       "N takes the suffixes of create's SIZE.\n"
@@ -1976,7 +2314,8 @@ static const struct command commands[] = {
       "  -x, --hex         a hex dump (hexdump -C layout) instead of raw bytes\n"
       "  --timeout MS      wait at most MS milliseconds for the lock (default: for ever)\n"
       "  --no-lock         read without taking the lock\n"
-      "  --any-user        accept a block made by another user\n" },
+      "  --any-user        accept a block made by another user\n"
+      "  --name-hex        NAME is given as hex digits, two a byte (not -x/--hex)\n" },
     { "write", cmd_write, "write NAME [--offset N]",
       "Copy standard input into the block under the writer lock.  Input longer than\n"
       "the block (from the offset) is refused and nothing is written; bytes after\n"
@@ -1984,13 +2323,15 @@ static const struct command commands[] = {
       "\n"
       "  -o, --offset N    start N bytes into the block (default 0)\n"
       "  --timeout MS      wait at most MS milliseconds for the lock (default: for ever)\n"
-      "  --any-user        accept a block made by another user\n" },
+      "  --any-user        accept a block made by another user\n"
+      "  --name-hex        NAME is given as hex digits, two a byte\n" },
     { "key", cmd_key, "key NAME [--all]",
       "Print the SysV key of NAME as ipcs prints keys (0x%08x): the first key of\n"
       "the name's probe sequence, where the block lives unless that key was taken\n"
       "(`sysvshm stat NAME' shows where it lives).\n"
       "\n"
-      "  -a, --all   print the whole probe sequence, one key a line\n" },
+      "  -a, --all   print the whole probe sequence, one key a line\n"
+      "  --name-hex  NAME is given as hex digits, two a byte\n" },
     { "lock", cmd_lock, "lock NAME [--read] [--timeout MS] [--] COMMAND [ARG...]",
       "Run COMMAND while holding the block's lock, like flock(1), and exit with its\n"
       "status (128+N if signal N killed it; 126 or 127 if it could not be run).\n"
@@ -1999,7 +2340,8 @@ static const struct command commands[] = {
       "\n"
       "  -r, --read          take a shared reader lock (default: the writer lock)\n"
       "  -t, --timeout MS    give up after MS milliseconds (0: try once), exit 1\n"
-      "  --any-user          accept a block made by another user\n" },
+      "  --any-user          accept a block made by another user\n"
+      "  --name-hex          NAME is given as hex digits, two a byte\n" },
     { NULL, NULL, NULL, NULL }
 };
 
@@ -2032,6 +2374,7 @@ main(int argc, char **argv)
 
     if (argc < 2)
         return usage_error("missing COMMAND");
+    find_locale();
     if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
         main_help(stdout);
         return 0;
