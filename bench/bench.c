@@ -1,6 +1,6 @@
 /*
  * bench.c - sysvshm-bench: options, the measuring loop, the clean-up
- * registry, the ratio table, the targets of issue 5 and the JSON output.
+ * registry, the ratio table, the performance targets and the JSON output.
  * The cases themselves are in cases-basic.c, cases-proc.c and cases-probe.c.
  *
  * Copyright (c) 2026 The libsysvshm authors.  BSD-2-Clause, see LICENSE.
@@ -724,7 +724,7 @@ print_table(void)
     }
 }
 
-/* ---- targets (issue 5) ----------------------------------------------------- */
+/* ---- targets ---------------------------------------------------------------- */
 
 struct target {
     const char *what;
@@ -830,7 +830,7 @@ print_targets(void)
 {
     int i;
 
-    printf("\nTargets of issue 5 (ratios of medians from the table above)\n");
+    printf("\nPerformance targets (ratios of medians from the table above)\n");
     for (i = 0; i < NTARGETS; i++) {
         const struct target *t = &targets[i];
 

@@ -1,6 +1,6 @@
 ## bench/local.mk: rules for bench/ (included by the top Makefile.am)
 ##
-## sysvshm-bench, the benchmarks of issue 5 (docs/performance.md).  It is
+## sysvshm-bench, the benchmarks (docs/performance.md).  It is
 ## built with everything else, so that it never rots, but not installed.
 ## `make bench' builds and runs it (about a minute on 2 cores):
 ##   make bench BENCH_FLAGS='--case lock,pingpong --reps 9 --json out.json'

@@ -1,4 +1,4 @@
-## tests/port.mk: portability and packaging checks (issue 6), included by the
+## tests/port.mk: portability and packaging checks, included by the
 ## top Makefile.am.  They run in every build, with or without Criterion:
 ##   tests/port/smoke      self-checking tour of the public API (TAP)
 ##   tests/port/consts     lib/compat.h's fallbacks, compiled where unneeded (TAP)

@@ -1,4 +1,4 @@
-## tests/robust.mk: robustness tests (issue 3), included by the top Makefile.am.
+## tests/robust.mk: robustness tests, included by the top Makefile.am.
 ##
 ##   tests/robust/r_*     Criterion programs (TAP through the TAP driver):
 ##                        crashes at every fault point (needs

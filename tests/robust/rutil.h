@@ -1,5 +1,5 @@
 /*
- * rutil.h - helpers for the robustness tests (issue 3), on top of testutil.h.
+ * rutil.h - helpers for the robustness tests, on top of testutil.h.
  *
  * Headers are forged here from the documented layout (docs/format.md), by
  * byte offset, not with the library's struct: a test that reused the
