@@ -179,7 +179,7 @@ shm_init(ShmObject *self, PyObject *args, PyObject *kwds)
     sysvshm_t *h;
     int err;
 
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "|OpO$Oppppp:SharedMemory", kwlist,
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "|OpO$Opppp:SharedMemory", kwlist,
                                      &name, &create, &sizeobj, &modeobj, &lock,
                                      &readonly, &anyuser, &track))
         return -1;
@@ -859,7 +859,9 @@ static PyObject *
 shm_get_locked(ShmObject *self, void *c)
 {
     (void)c;
-    return PyBool_FromLong(self->h != NULL && self->held != 0);
+    /* The library's own record: a child made by fork() holds no lock. */
+    return PyBool_FromLong(self->h != NULL && self->h->held != 0 &&
+                           self->h->held_gen == svs_fork_generation());
 }
 
 static PyGetSetDef shm_getset[] = {
@@ -990,7 +992,8 @@ static PyObject *
 guard_get_held(GuardObject *g, void *c)
 {
     (void)c;
-    return PyBool_FromLong(guard_current(g));
+    return PyBool_FromLong(guard_current(g) &&
+                           g->shm->h->held_gen == svs_fork_generation());
 }
 
 static PyObject *
