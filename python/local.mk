@@ -27,6 +27,7 @@ python_tests = \
 EXTRA_DIST += $(python_sources) $(python_tests) \
 	python/tests/taprunner.py \
 	python/tests/no-python.sh \
+	demo/process_1.py demo/process_2.py \
 	python/local.mk
 
 PY_BUILD = $(abs_top_builddir)/python/build
