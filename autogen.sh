@@ -2,8 +2,9 @@
 # autogen.sh - make ./configure from a git checkout.
 #
 #   ./autogen.sh          regenerate the build system (autoreconf -fi)
-#   ./autogen.sh --deps   first install what that needs, plus Criterion and
-#                         mandoc for the tests, with the system's package manager
+#   ./autogen.sh --deps   first install what that needs, plus Criterion,
+#                         mandoc and Python's headers and setuptools for the
+#                         tests, with the system's package manager
 #
 # Release tarballs (make dist) already contain ./configure: users of those need
 # neither this script nor autotools.  Nothing here downloads anything but
@@ -12,8 +13,8 @@ set -e
 cd "$(dirname "$0")"
 
 install_deps() {
-    pkgs_deb="autoconf automake libtool pkg-config make gcc libcriterion-dev mandoc"
-    pkgs_rpm="autoconf automake libtool pkgconf-pkg-config make gcc criterion-devel mandoc"
+    pkgs_deb="autoconf automake libtool pkg-config make gcc libcriterion-dev mandoc python3-dev python3-setuptools python3-wheel python3-venv"
+    pkgs_rpm="autoconf automake libtool pkgconf-pkg-config make gcc criterion-devel mandoc python3-devel python3-setuptools python3-wheel"
     sudo=
     if [ "$(id -u)" != 0 ]; then
         sudo=sudo
