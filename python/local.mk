@@ -32,6 +32,17 @@ EXTRA_DIST += $(python_sources) $(python_tests) \
 
 PY_BUILD = $(abs_top_builddir)/python/build
 
+## Unconditional: automake wants TEST_EXTENSIONS outside conditionals; without
+## Python no .py test is listed, and these are unused.
+TEST_EXTENSIONS += .py
+PY_LOG_DRIVER = env AM_TAP_AWK='$(AWK)' $(SHELL) $(top_srcdir)/build-aux/tap-driver.sh
+## A failing case is a "not ok" line; a runner that dies is caught by its
+## plan, as for Criterion.
+AM_PY_LOG_DRIVER_FLAGS = --ignore-exit
+PY_LOG_COMPILER = env PYTHONPATH='$(PY_BUILD)/lib' \
+	SVS_TOP_BUILDDIR='$(abs_top_builddir)' SVS_TOP_SRCDIR='$(abs_top_srcdir)' \
+	$(PYTHON3)
+
 if HAVE_PYTHON_DEV
 python/build/stamp: $(python_sources) $(lib_libsysvshm_core_la_SOURCES)
 	@$(MKDIR_P) python/build
@@ -42,14 +53,6 @@ python/build/stamp: $(python_sources) $(lib_libsysvshm_core_la_SOURCES)
 python: python/build/stamp
 check_SCRIPTS += python/build/stamp
 
-TEST_EXTENSIONS += .py
-PY_LOG_DRIVER = env AM_TAP_AWK='$(AWK)' $(SHELL) $(top_srcdir)/build-aux/tap-driver.sh
-## A failing case is a "not ok" line; a runner that dies is caught by its
-## plan, as for Criterion.
-AM_PY_LOG_DRIVER_FLAGS = --ignore-exit
-PY_LOG_COMPILER = env PYTHONPATH='$(PY_BUILD)/lib' \
-	SVS_TOP_BUILDDIR='$(abs_top_builddir)' SVS_TOP_SRCDIR='$(abs_top_srcdir)' \
-	$(PYTHON3)
 TESTS += $(python_tests)
 else
 python:
