@@ -347,7 +347,13 @@ class TestWithC(Base):
         self.assertEqual(self.tool("cat", a.name, "--length", "9"), b"hello, C!")
         self.assertEqual(self.tool("key", a.name).strip().lower(),
                          ("0x%08x" % a.key).encode())
-        self.tool("rm", a.name)
+        # This process made it and has it attached: the tool refuses
+        # without --force, and removes it with it.
+        r = subprocess.run([TOOL, "rm", a.name], stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, timeout=60)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn(b"in use by 1 process", r.stderr)
+        self.tool("rm", "--force", a.name)
         with self.assertRaises(FileNotFoundError):
             a.lock()
 
