@@ -761,7 +761,7 @@ read_long_file(const char *path, long dflt)
     if (fscanf(f, "%lld", &v) != 1)
         v = dflt;
     fclose(f);
-    return v > (long long)0x7fffffffffffL ? 0x7fffffffffffL : (long)v;
+    return v > 0x7fffffffffffLL || v > (long long)(~0UL >> 1) ? (long)(0x7fffffffffffULL < (~0UL >> 1) ? 0x7fffffffffffULL : (~0UL >> 1)) : (long)v;
 }
 
 /* Segments in use on the host now (all users), or 0 if we cannot tell. */

@@ -1030,6 +1030,29 @@ alive_text(int alive)
     return alive < 0 ? "unknown" : alive ? "alive" : "dead";
 }
 
+/* Whether a damaged block's header has our magic and a version that reads
+ * as ours byte-swapped: made on a host of the other byte order (the header
+ * is in the maker's byte order, docs/format.md). */
+static int
+other_byte_order(const struct seginfo *s)
+{
+    struct svs_header h;
+    uint32_t v, w;
+    void *addr;
+
+    if (s->segsz < sizeof h)
+        return 0;
+    addr = shmat(s->shmid, NULL, SHM_RDONLY);
+    if (addr == (void *)-1)
+        return 0;
+    memcpy(&h, addr, sizeof h);
+    shmdt(addr);
+    v = h.version;
+    w = (v >> 24) | ((v >> 8) & 0xff00u) | ((v << 8) & 0xff0000u) | (v << 24);
+    return memcmp(h.magic, SVS_MAGIC, sizeof h.magic) == 0 &&
+           v != SVS_FORMAT_VERSION && w == SVS_FORMAT_VERSION;
+}
+
 static void
 stat_print(FILE *fp, const struct seginfo *s)
 {
@@ -1047,7 +1070,10 @@ stat_print(FILE *fp, const struct seginfo *s)
     case ST_HALFMADE: fputs(" (half-made by a dead creator: `sysvshm gc' removes it)\n", fp); break;
     case ST_UNLINKING: fputs(" (removal under way or interrupted)\n", fp); break;
     case ST_REMOVED: fputs(" (destroyed; memory kept until the last process detaches)\n", fp); break;
-    case ST_DAMAGED: fputs(" (header damaged or of an unknown format version)\n", fp); break;
+    case ST_DAMAGED:
+        fputs(other_byte_order(s) ? " (made on a host of the other byte order)\n" :
+              " (header damaged or of an unknown format version)\n", fp);
+        break;
     default: putc('\n', fp);
     }
     if ((s->state == ST_DAMAGED || s->state == ST_SUSPECT) && s->have_name)
