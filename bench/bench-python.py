@@ -1,18 +1,35 @@
 #!/usr/bin/env python3
-"""bench-python.py - the Python baseline of sysvshm-bench.
+"""bench-python.py - the Python rows of sysvshm-bench.
 
-Times multiprocessing.shared_memory.SharedMemory the way a Python program
-uses it, for the C benchmark to put in its table:
+Times multiprocessing.shared_memory.SharedMemory (the baseline) and this
+project's Python module sysvshm the way a Python program uses them, for the
+C benchmark to put in its table.  --what takes a comma-separated list of:
 
-  create   SharedMemory(name, create=True, size) + close() + unlink()
-  attach   SharedMemory(name) + close()          (of a block made once)
+  create     multiprocessing: SharedMemory(name, create=True, size)
+             + close() + unlink()
+  attach     multiprocessing: SharedMemory(name) + close()  (of a block
+             made once)
+  sv-create  sysvshm: SharedMemory(name, create=True, size) + close()
+             + unlink()
+  sv-create-uc  the same, unlink() before close() (the order of the C
+             row: unlink() after close() attaches the block again, to
+             check that it is still the very block this object had)
+  sv-attach  sysvshm: SharedMemory(name) + close()  (of a block made once)
+  sv-lockw   sysvshm: `with shm.lock(): pass`              (writer)
+  sv-lockr   sysvshm: `with shm.lock(write=False): pass`   (reader)
 
 The loops are timed here, so interpreter start-up is not counted.  Prints
-"version X.Y.Z", then for each <what> "<what>-first <ns> 1" (the first
-operation of the process, which starts Python's resource tracker),
+"version X.Y.Z", then for create and attach "<what>-first <ns> 1" (the
+first operation of the process, which starts Python's resource tracker),
 "<what>-burst <ns per op> <ops>" (the next operations, while the tracker
-keeps up) and "<what> <ns per op> <ops>" (sustained).
-Everything made is unlinked, also on SIGINT/SIGTERM.
+keeps up) and "<what> <ns per op> <ops>" (sustained); for the sv-* ones
+(sysvshm has no tracker) "<what> <ns per op> <ops>" only.  If a module
+cannot be used, it prints "skip <reason>" and exits with status 3.
+
+--sysvshm-path DIR imports sysvshm from DIR (the build tree's
+python/build/lib) and from nowhere else.  The sysvshm blocks are named
+<prefix>-<what>, so that the caller can remove them if this process is
+killed.  Everything made is unlinked, also on SIGINT/SIGTERM/SIGHUP.
 
 Copyright (c) 2026 The libsysvshm authors.  BSD-2-Clause, see LICENSE.
 """
@@ -25,9 +42,35 @@ import time
 try:
     from multiprocessing import shared_memory
 except ImportError:  # Python < 3.8
-    print("bench-python.py: multiprocessing.shared_memory needs Python 3.8",
-          file=sys.stderr)
-    sys.exit(2)
+    shared_memory = None
+
+SKIP = 3  # exit status: a module cannot be used (the reason is printed)
+sysvshm = None  # imported by load_sysvshm()
+
+
+class Skip(Exception):
+    pass
+
+
+def load_sysvshm(path):
+    """Import sysvshm, from `path` only when given (not an installed copy)."""
+    global sysvshm
+    if sysvshm is not None:
+        return
+    if path:
+        if not os.path.isdir(os.path.join(path, "sysvshm")):
+            raise Skip("sysvshm module not built: no %s/sysvshm "
+                       "(make python)" % path)
+        sys.path.insert(0, path)
+    try:
+        import sysvshm as mod
+    except ImportError as e:
+        raise Skip("cannot import sysvshm: %s%s"
+                   % (e, " (make python)" if path else ""))
+    if path and not os.path.abspath(mod.__file__).startswith(
+            os.path.abspath(path) + os.sep):
+        raise Skip("sysvshm imported from %s, not %s" % (mod.__file__, path))
+    sysvshm = mod
 
 
 def create_loop(name, size, n):
@@ -41,6 +84,50 @@ def attach_loop(name, size, n):
     for _ in range(n):
         shm = shared_memory.SharedMemory(name=name)
         shm.close()
+
+
+def sv_create_loop(name, size, n):
+    for _ in range(n):
+        shm = sysvshm.SharedMemory(name=name, create=True, size=size)
+        shm.close()
+        shm.unlink()
+
+
+def sv_create_uc_loop(name, size, n):
+    for _ in range(n):
+        shm = sysvshm.SharedMemory(name=name, create=True, size=size)
+        shm.unlink()
+        shm.close()
+
+
+def sv_attach_loop(name, size, n):
+    for _ in range(n):
+        shm = sysvshm.SharedMemory(name=name)
+        shm.close()
+
+
+def sv_lock_loop(write):
+    """`with shm.lock(): pass` on a block made once (kept in a closure)."""
+    held = {}
+
+    def loop(name, size, n):
+        shm = held.get(name)
+        if shm is None:
+            shm = held[name] = sysvshm.SharedMemory(name=name)
+        if write:
+            for _ in range(n):
+                with shm.lock():
+                    pass
+        else:
+            for _ in range(n):
+                with shm.lock(write=False):
+                    pass
+
+    def close():
+        for shm in held.values():
+            shm.close()
+        held.clear()
+    return loop, close
 
 
 def make_quietly(name, size):
@@ -105,6 +192,7 @@ def main():
     p.add_argument("--size", type=int, default=4096)
     p.add_argument("--target-ms", type=float, default=40.0)
     p.add_argument("--prefix", default="svsbench-%d-py" % os.getpid())
+    p.add_argument("--sysvshm-path", default="")
     a = p.parse_args()
 
     # SIGTERM/SIGHUP unwind like SIGINT, through the finally below.
@@ -115,9 +203,35 @@ def main():
 
     print("version %s" % sys.version.split()[0], flush=True)
     target_ns = a.target_ms * 1e6
-    made = []
+    made = []     # multiprocessing (POSIX) names
+    sv_made = []  # sysvshm names
+    closers = []
     try:
         for what in a.what.split(","):
+            if what in ("create", "attach") and shared_memory is None:
+                raise Skip("multiprocessing.shared_memory needs Python 3.8")
+            if what.startswith("sv-"):
+                load_sysvshm(a.sysvshm_path)
+                name = "%s-%s" % (a.prefix, what)
+                sv_made.append(name)
+                if what == "sv-create":
+                    fn = sv_create_loop
+                elif what == "sv-create-uc":
+                    fn = sv_create_uc_loop
+                else:
+                    sysvshm.SharedMemory(name=name, create=True,
+                                         size=a.size).close()
+                    if what == "sv-attach":
+                        fn = sv_attach_loop
+                    elif what in ("sv-lockw", "sv-lockr"):
+                        fn, close = sv_lock_loop(what == "sv-lockw")
+                        closers.append(close)
+                    else:
+                        fn = None
+                if fn is not None:
+                    ns, n = timed(fn, name, a.size, target_ns)
+                    print("%s %.1f %d" % (what, ns, n), flush=True)
+                    continue
             if what == "create":
                 name = a.prefix + "-c"
                 made.append(name)
@@ -136,10 +250,15 @@ def main():
             print("%s-first %.1f 1" % (what, first), flush=True)
             print("%s-burst %.1f %d" % (what, burst, BURST), flush=True)
             print("%s %.1f %d" % (what, ns, n), flush=True)
+    except Skip as e:
+        print("skip %s" % e, flush=True)
+        return SKIP
     except KeyboardInterrupt:
         return 130
     finally:
         # Whatever a failed or interrupted loop left behind.
+        for close in closers:
+            close()
         for name in made:
             try:
                 shm = shared_memory.SharedMemory(name=name)
@@ -147,6 +266,11 @@ def main():
                 continue
             shm.close()
             shm.unlink()
+        for name in sv_made:
+            try:
+                sysvshm.remove(name)
+            except (FileNotFoundError, OSError):
+                pass
     return 0
 
 

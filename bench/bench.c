@@ -28,6 +28,9 @@
 #ifndef BENCH_PYSCRIPT
 #define BENCH_PYSCRIPT "bench/bench-python.py"
 #endif
+#ifndef BENCH_PYLIB
+#define BENCH_PYLIB "python/build/lib"
+#endif
 
 struct bench_opts opt;
 volatile sig_atomic_t g_stop;
@@ -741,7 +744,7 @@ struct target {
 extern const char *G_CREATE, *G_ATTACH, *G_LOCK, *G_BULK, *G_SCALE_LIB;
 extern const char *V_LIB, *V_LIB_W, *V_LIB_R, *V_RAW, *V_RAWSEM, *V_PY, *V_MEMCPY,
     *V_PIPE, *V_LIBBULK, *V_LIBBULK2, *V_SCALE_LO, *V_SCALE_HI, *V_RAWT_C,
-    *V_RAWT_A, *V_RAWSEMT, *V_BULKBOUND, *V_PYB;
+    *V_RAWT_A, *V_RAWSEMT, *V_BULKBOUND, *V_PYB, *V_PYSV, *V_PYLW;
 
 static struct target targets[] = {
     { "attach+close <= 1.3x raw SysV", NULL, NULL, NULL, NULL, 1, 1.3, 0, 0 },
@@ -762,7 +765,12 @@ static struct target targets[] = {
     { "bulk, read in place >= 0.8x no hand-off", NULL, NULL, NULL, NULL, 0, 0.8, 0, 0 },
     { "attach+close: Python (burst) >= 2x slower", NULL, NULL, NULL, NULL, 0, 2.0, 0, 0 },
     { "create cycle: Python (burst) >= 2x slower", NULL, NULL, NULL, NULL, 0, 2.0, 0, 0 },
+    /* The Python module sysvshm (TARGET_PYMOD and on): */
+    { "sysvshm attach+close <= 1x multiprocessing", NULL, NULL, NULL, NULL, 1, 1.0, 0, 0 },
+    { "sysvshm create cycle <= 1x multiprocessing", NULL, NULL, NULL, NULL, 1, 1.0, 0, 0 },
+    { "with shm.lock(): <= 1.5x C writer lock+unlock", NULL, NULL, NULL, NULL, 1, 1.5, 0, 0 },
 };
+#define TARGET_PYMOD 17
 #define NTARGETS ((int)(sizeof targets / sizeof targets[0]))
 
 static void
@@ -810,6 +818,9 @@ eval_targets(void)
     target_set(14, G_BULK, V_LIBBULK, G_BULK, V_BULKBOUND);
     target_set(15, G_ATTACH, V_PYB, G_ATTACH, V_LIB);
     target_set(16, G_CREATE, V_PYB, G_CREATE, V_LIB);
+    target_set(17, G_ATTACH, V_PYSV, G_ATTACH, V_PY);
+    target_set(18, G_CREATE, V_PYSV, G_CREATE, V_PY);
+    target_set(19, G_LOCK, V_PYLW, G_LOCK, V_LIB_W);
     for (i = 0; i < NTARGETS; i++) {
         struct target *t = &targets[i];
         double n = res_median(find_result(t->num_group, t->num_variant));
@@ -836,6 +847,8 @@ print_targets(void)
 
         if (i == 9)
             printf("The same against baselines doing the same work (see docs/performance.md):\n");
+        if (i == TARGET_PYMOD)
+            printf("The Python module sysvshm, against multiprocessing (sustained) and C:\n");
         if (is_nan(t->ratio))
             printf("  %-48s %-8s %s\n", t->what, "-", t->status);
         else
@@ -984,6 +997,8 @@ usage(FILE *f)
 "  --big-gib N        size of the big block case in GiB (default 4; 0: skip)\n"
 "  --python PATH      python3 for the SharedMemory baseline ('none': skip)\n"
 "  --python-script F  path of bench-python.py\n"
+"  --python-lib DIR   where the sysvshm Python module is built (default: this\n"
+"                     build tree's python/build/lib; 'none': python's own path)\n"
 "  --json FILE        also write the results as JSON\n"
 "  --quick            3 repetitions of 10 ms, 256 MiB bulk (a smoke test)\n"
 "  -v, --verbose      say more about each step\n",
@@ -1085,6 +1100,7 @@ parse_args(int argc, char **argv)
     opt.big_gib = 4;
     opt.python = BENCH_PYTHON3;
     opt.pyscript = BENCH_PYSCRIPT;
+    opt.pylib = BENCH_PYLIB;
 
     for (i = 1; i < argc; i++) {
         const char *a = argv[i], *val = NULL;
@@ -1157,6 +1173,8 @@ parse_args(int argc, char **argv)
             opt.python = strcmp(val, "none") == 0 ? "" : val;
         } else if (strcmp(key, "--python-script") == 0) {
             opt.pyscript = val;
+        } else if (strcmp(key, "--python-lib") == 0) {
+            opt.pylib = strcmp(val, "none") == 0 ? "" : val;
         } else if (strcmp(key, "--json") == 0) {
             opt.json = val;
         } else {

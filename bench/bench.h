@@ -61,6 +61,8 @@ struct bench_opts {
     long big_gib;     /* 0: no big-block case */
     const char *python;   /* interpreter, "" or NULL: none */
     const char *pyscript; /* bench-python.py */
+    const char *pylib;    /* where the sysvshm Python module is built;
+                           * "": the interpreter's own path */
     const char *json;
     int verbose;
 };

@@ -1,9 +1,10 @@
 /*
  * cases-basic.c - the single-process cases of sysvshm-bench:
  *   1. create+close+unlink and attach+close, against raw SysV, POSIX shm and
- *      Python's SharedMemory (a subprocess);
+ *      Python's multiprocessing SharedMemory, and the same through this
+ *      project's Python module sysvshm (both in a subprocess);
  *   2. uncontended lock+unlock, against a raw semop pair, a process-shared
- *      pthread mutex and a POSIX semaphore;
+ *      pthread mutex and a POSIX semaphore, and `with shm.lock()' in Python;
  *   6. attach latency with many other blocks live, and a 4 GiB block.
  *
  * Copyright (c) 2026 The libsysvshm authors.  BSD-2-Clause, see LICENSE.
@@ -38,9 +39,13 @@ const char *G_ATTACH = "1. attach + close";
 const char *G_LOCK = "2. uncontended lock + unlock";
 const char *V_LIB = "libsysvshm";
 const char *V_RAW = "raw SysV shmget/shmat/shmdt";
-const char *V_PY = "Python SharedMemory, sustained";
-const char *V_PYB = "Python SharedMemory, next 200 (burst)";
-const char *V_PYF = "Python SharedMemory, first in a process";
+const char *V_PY = "Python multiprocessing, sustained";
+const char *V_PYB = "Python multiprocessing, next 200 (burst)";
+const char *V_PYF = "Python multiprocessing, first in a process";
+const char *V_PYSV = "Python sysvshm.SharedMemory";
+const char *V_PYSVUC = "Python sysvshm, unlink() before close()";
+const char *V_PYLW = "Python sysvshm: with shm.lock()";
+const char *V_PYLR = "Python sysvshm: with shm.lock(write=False)";
 const char *V_LIB_W = "libsysvshm writer";
 const char *V_LIB_R = "libsysvshm reader";
 const char *V_RAWSEM = "raw semop pair, SEM_UNDO";
@@ -301,9 +306,11 @@ loop_posix_attach(void *c, long n)
 /* ---- Python ------------------------------------------------------------------- */
 
 struct pyrun {
-    const char *what;      /* "create" or "attach" */
-    struct result *first;  /* filled alongside the sustained result */
-    struct result *burst;
+    const char *what;      /* bench-python.py --what: "create", "attach"
+                            * (multiprocessing), "sv-create", "sv-attach",
+                            * "sv-lockw", "sv-lockr" (sysvshm) */
+    struct result *first;  /* filled alongside the sustained result; */
+    struct result *burst;  /* NULL for the sysvshm ones (no tracker) */
 };
 
 static char py_version[64];
@@ -316,18 +323,23 @@ have_python(void)
 }
 
 /*
- * Run bench-python.py once for x->what (create or attach); return its
- * sustained ns/op, and add to x->first the cost of the process's first
+ * Run bench-python.py once for x->what; return its sustained ns/op, and
+ * (multiprocessing) add to x->first the cost of the process's first
  * operation (it starts Python's resource tracker) and to x->burst the ns/op
  * of the next ones (while the tracker keeps up).  The script times its own
- * loops, so interpreter start-up is not counted.
+ * loops, so interpreter start-up is not counted.  The sysvshm rows import
+ * the module from opt.pylib (the build tree's), and are skipped, with the
+ * script's reason, when it is not there.  The script names its sysvshm
+ * block <prefix>-<what>: it is registered here, so that it is removed even
+ * if the script is killed.
  */
 static double
 python_run(const struct pyrun *x, struct result *r)
 {
     const char *what = x->what;
     char size[32], ms[32], prefix[64], line[256], bkey[32], fkey[32];
-    int fd[2], st;
+    char block[96], skip[256];
+    int fd[2], st, sv = strncmp(what, "sv-", 3) == 0;
     double ns = -1, bns = -1, fns = -1;
     pid_t pid;
     FILE *f;
@@ -337,16 +349,22 @@ python_run(const struct pyrun *x, struct result *r)
     snprintf(bkey, sizeof bkey, "%s-burst", what);
     snprintf(fkey, sizeof fkey, "%s-first", what);
     bench_name(prefix, sizeof prefix, "py");
+    snprintf(block, sizeof block, "%s-%s", prefix, what);
+    skip[0] = '\0';
     if (pipe(fd) < 0) {
         res_note(r, 0, "skipped: pipe: %s", strerror(errno));
         return -1;
     }
+    if (sv)
+        reg_block(block);
     fflush(NULL);
     pid = fork();
     if (pid < 0) {
         res_note(r, 0, "skipped: fork: %s", strerror(errno));
         close(fd[0]);
         close(fd[1]);
+        if (sv)
+            unreg_block(block);
         return -1;
     }
     if (pid == 0) {
@@ -358,7 +376,8 @@ python_run(const struct pyrun *x, struct result *r)
         close(fd[0]);
         close(fd[1]);
         execl(opt.python, opt.python, opt.pyscript, "--what", what, "--size", size,
-              "--target-ms", ms, "--prefix", prefix, (char *)NULL);
+              "--target-ms", ms, "--prefix", prefix, "--sysvshm-path",
+              opt.pylib != NULL ? opt.pylib : "", (char *)NULL);
         fprintf(stderr, "sysvshm-bench: %s: %s\n", opt.python, strerror(errno));
         _exit(127);
     }
@@ -371,6 +390,9 @@ python_run(const struct pyrun *x, struct result *r)
         if (strncmp(line, "version ", 8) == 0) {
             snprintf(py_version, sizeof py_version, "%.40s", line + 8);
             py_version[strcspn(py_version, "\n")] = '\0';
+        } else if (strncmp(line, "skip ", 5) == 0) {
+            snprintf(skip, sizeof skip, "%s", line + 5);
+            skip[strcspn(skip, "\n")] = '\0';
         } else if (sscanf(line, "%31s %lf", key, &v) == 2) {
             if (strcmp(key, what) == 0)
                 ns = v;
@@ -385,14 +407,26 @@ python_run(const struct pyrun *x, struct result *r)
     else
         close(fd[0]);
     st = reap(pid);
-    if (st != 0 || ns <= 0 || bns <= 0 || fns <= 0) {
-        res_note(r, 0, "skipped: %s failed (exit status %d)", opt.pyscript, st);
-        res_note(x->burst, 0, "skipped: as above");
-        res_note(x->first, 0, "skipped: as above");
+    if (sv)
+        drop_block(block); /* gone already, unless the script was killed */
+    if (st == 3 && skip[0] != '\0') {
+        res_note(r, 0, "skipped: %s", skip);
         return -1;
     }
-    res_add(x->burst, bns);
-    res_add(x->first, fns);
+    if (st != 0 || ns <= 0 || (x->burst != NULL && bns <= 0) ||
+        (x->first != NULL && fns <= 0)) {
+        res_note(r, 0, "skipped: %s --what %s failed (exit status %d)", opt.pyscript,
+                 what, st);
+        if (x->burst != NULL)
+            res_note(x->burst, 0, "skipped: as above");
+        if (x->first != NULL)
+            res_note(x->first, 0, "skipped: as above");
+        return -1;
+    }
+    if (x->burst != NULL)
+        res_add(x->burst, bns);
+    if (x->first != NULL)
+        res_add(x->first, fns);
     return ns;
 }
 
@@ -419,12 +453,27 @@ python_note(struct result *r)
         res_note(r, 0, "skipped: %s: %s", opt.pyscript, strerror(errno));
 }
 
+/* A row of a sysvshm Python loop (x->what), added to v[*nv]. */
+static void
+add_python_sv(struct variant *v, int *nv, struct pyrun *x, const char *group,
+              const char *variant, const char *what)
+{
+    memset(x, 0, sizeof *x);
+    x->what = what;
+    v[*nv].res = res_new(group, variant, U_NS, 0);
+    v[*nv].rep = rep_python;
+    v[*nv].ctx = x;
+    if (!have_python())
+        python_note(v[*nv].res);
+    (*nv)++;
+}
+
 void
 case_create_attach(void)
 {
     struct life lib, nolock, raw, rawt;
-    struct pyrun pyc, pya;
-    struct variant v[10];
+    struct pyrun pyc, pya, svc, svcu, sva;
+    struct variant v[12];
     int nv, id = -1, fd = -1;
     sysvshm_t *h = NULL;
     char sz[64];
@@ -479,6 +528,9 @@ case_create_attach(void)
             python_note(pyc.first);
         }
         nv++;
+        add_python_sv(v, &nv, &svc, G_CREATE, V_PYSV, "sv-create");
+        /* The C rows' order: close() then unlink() attaches again. */
+        add_python_sv(v, &nv, &svcu, G_CREATE, V_PYSVUC, "sv-create-uc");
         run_group(v, nv);
     }
 
@@ -527,6 +579,7 @@ case_create_attach(void)
             python_note(pya.first);
         }
         nv++;
+        add_python_sv(v, &nv, &sva, G_ATTACH, V_PYSV, "sv-attach");
         run_group(v, nv);
     }
 
@@ -663,7 +716,8 @@ case_lock(void)
     char name[64], sname[64];
     sysvshm_t *h, *sh;
     struct lk w, r, raw, raw3, mx, rmx, ps;
-    struct variant v[8];
+    struct pyrun pyw, pyr;
+    struct variant v[10];
     unsigned char *buf;
     int nv = 0, e;
 
@@ -706,6 +760,7 @@ case_lock(void)
     if (raw.semid < 0)
         res_note(v[nv - 1].res, 0, "skipped: semget: %s", strerror(errno));
     v[nv].res = res_new(G_LOCK, V_LIB_W, U_NS, 0);
+    v[nv].res->ref2 = 1; /* the Python lock's target is against it */
     v[nv].loop = loop_lib_lock;
     v[nv++].ctx = &w;
     v[nv].res = res_new(G_LOCK, V_LIB_R, U_NS, 0);
@@ -731,6 +786,8 @@ case_lock(void)
     v[nv++].ctx = &ps;
     if (sem_init(ps.psem, 1, 1) < 0)
         res_note(v[nv - 1].res, 0, "skipped: sem_init: %s", strerror(errno));
+    add_python_sv(v, &nv, &pyw, G_LOCK, V_PYLW, "sv-lockw");
+    add_python_sv(v, &nv, &pyr, G_LOCK, V_PYLR, "sv-lockr");
     run_group(v, nv);
     sem_drop(raw.semid);
     sem_drop(raw3.semid);

@@ -15,11 +15,14 @@ bench_sysvshm_bench_SOURCES = \
 	bench/cases-basic.c \
 	bench/cases-proc.c \
 	bench/cases-probe.c
-## The Python baseline is found where the sources are; the interpreter is
-## the one configure found (none: that line of the table says skipped).
+## The Python rows' script is found where the sources are, the sysvshm
+## module where `make python' builds it (--python-lib DIR changes it; not
+## built: those rows say skipped, and why); the interpreter is the one
+## configure found (none: the Python lines say skipped).
 bench_sysvshm_bench_CPPFLAGS = $(AM_CPPFLAGS) \
 	-DBENCH_PYTHON3='"$(PYTHON3)"' \
-	-DBENCH_PYSCRIPT='"$(abs_top_srcdir)/bench/bench-python.py"'
+	-DBENCH_PYSCRIPT='"$(abs_top_srcdir)/bench/bench-python.py"' \
+	-DBENCH_PYLIB='"$(abs_top_builddir)/python/build/lib"'
 ## The baselines need shm_open, sem_init and pthread_mutexattr_setpshared:
 ## in libc since glibc 2.34, in -lrt / -lpthread before; configure finds
 ## them and sets BENCH_LIBS.
@@ -29,6 +32,13 @@ EXTRA_DIST += bench/bench-python.py docs/performance.md
 
 BENCH_FLAGS =
 BENCH_WRAP =
-bench: bench/sysvshm-bench$(EXEEXT)
+## `make bench' measures the Python module as it is now: it (re)builds it
+## first when configure found what it needs.
+if HAVE_PYTHON_DEV
+BENCH_PYMOD = python/build/stamp
+else
+BENCH_PYMOD =
+endif
+bench: bench/sysvshm-bench$(EXEEXT) $(BENCH_PYMOD)
 	$(BENCH_WRAP) ./bench/sysvshm-bench$(EXEEXT) $(BENCH_FLAGS)
 .PHONY: bench
