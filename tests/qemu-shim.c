@@ -112,8 +112,11 @@ mode_defect(mode_t raw)
 }
 #endif
 
+/* The STAT commands of shmctl and of semctl, apart: their numbers overlap
+ * (SHM_STAT is 13, which for semctl is GETALL, whose array must not be
+ * taken for a struct). */
 static int
-is_stat(int cmd)
+is_shm_stat(int cmd)
 {
     if (cmd == IPC_STAT)
         return 1;
@@ -125,6 +128,14 @@ is_stat(int cmd)
     if (cmd == SHM_STAT_ANY)
         return 1;
 #endif
+    return 0;
+}
+
+static int
+is_sem_stat(int cmd)
+{
+    if (cmd == IPC_STAT)
+        return 1;
 #ifdef SEM_STAT
     if (cmd == SEM_STAT)
         return 1;
@@ -160,10 +171,10 @@ shmctl(int shmid, int cmd, struct shmid_ds *buf)
     }
     {
         int r;
-        if (buf != NULL && is_stat(cmd))
+        if (buf != NULL && is_shm_stat(cmd))
             memset(buf, 0, sizeof *buf);
         r = fn(shmid, cmd, buf);
-        if (r >= 0 && buf != NULL && is_stat(cmd))
+        if (r >= 0 && buf != NULL && is_shm_stat(cmd))
             buf->shm_perm.mode = mode_read(buf->shm_perm.mode);
         return r;
     }
@@ -237,7 +248,7 @@ semctl(int semid, int semnum, int cmd, ...)
     }
 #endif
 #if defined SHIM_PPC32_TIMES && defined SYS_semctl
-    if (is_stat(cmd) && arg.buf != NULL) {
+    if (is_sem_stat(cmd) && arg.buf != NULL) {
         /* Defect 2: the kernel's struct semid64_ds is glibc's 32-bit one,
          * with the high words where glibc has __sem_*time_high. */
         r = (int)syscall(SYS_semctl, semid, semnum, cmd | 0x100 /* IPC_64 */, arg.buf);
@@ -256,12 +267,12 @@ semctl(int semid, int semnum, int cmd, ...)
     }
 #endif
 #ifdef SHIM_MODE16
-    if (arg.buf != NULL && is_stat(cmd))
+    if (arg.buf != NULL && is_sem_stat(cmd))
         memset(arg.buf, 0, sizeof *arg.buf);
 #endif
     r = sem_call(semid, semnum, cmd, arg);
 #ifdef SHIM_MODE16
-    if (r >= 0 && arg.buf != NULL && is_stat(cmd))
+    if (r >= 0 && arg.buf != NULL && is_sem_stat(cmd))
         arg.buf->sem_perm.mode = mode_read(arg.buf->sem_perm.mode);
 #endif
     return r;
