@@ -53,8 +53,10 @@ static unsigned char *copy_of(int shmid, size_t *len)
     *len = (size_t)ds.shm_segsz;
     c = malloc(*len);
     p = shmat(shmid, NULL, SHM_RDONLY);
-    if (c == NULL || p == (void *)-1)
+    if (c == NULL || p == (void *)-1) {
+        free(c);
         return NULL;
+    }
     memcpy(c, p, *len);
     shmdt(p);
     return c;
@@ -129,6 +131,7 @@ int main(int argc, char **argv)
         if (sysvshm_unlink(h) != 0 || sysvshm_close(h) != 0)
             FAIL(13, "unlink of the new block: %s", strerror(errno));
         intact(k0, shmid, snap, len, 14, "unlink of the new block");
+        free(snap);
         return pid_zero_alive();
     }
     if (strcmp(mode, "init") == 0) {
@@ -154,6 +157,7 @@ int main(int argc, char **argv)
         if (h != NULL || errno != EEXIST)
             FAIL(25, "create: expected EEXIST, got %p, %s", (void *)h, strerror(errno));
         intact(k0, shmid, snap, len, 26, "create");
+        free(snap);
         return pid_zero_alive();
     }
     FAIL(2, "unknown mode %s", mode);
