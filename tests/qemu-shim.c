@@ -115,6 +115,7 @@ mode_defect(mode_t raw)
 /* The STAT commands of shmctl and of semctl, apart: their numbers overlap
  * (SHM_STAT is 13, which for semctl is GETALL, whose array must not be
  * taken for a struct). */
+#ifdef SHIM_MODE16
 static int
 is_shm_stat(int cmd)
 {
@@ -130,6 +131,7 @@ is_shm_stat(int cmd)
 #endif
     return 0;
 }
+#endif
 
 static int
 is_sem_stat(int cmd)
