@@ -472,6 +472,20 @@ block_destroy(key_t key, int shmid, struct svs_header *hdr_rw, int semid)
     return 0;
 }
 
+int
+svs_destroy_by_id(key_t key, int shmid, int semid)
+{
+    /* The same segment still at its key is the block we had; once it was
+     * removed the key is free or another block's, and ids are not reused
+     * while a segment lives.  Without a mapping there is no state to swap:
+     * the removal of the set, or of the segment, picks one winner. */
+    if (shmget(key, 0, 0) != shmid) {
+        errno = ENOENT;
+        return -1;
+    }
+    return block_destroy(key, shmid, NULL, semid);
+}
+
 static sysvshm_t *
 handle_new(void)
 {

@@ -134,6 +134,12 @@ void svs_name_generate(char *out, size_t outlen);
 enum { SVS_HDR_FOREIGN = 0, SVS_HDR_OK = 1, SVS_HDR_BAD = 2 };
 int svs_header_check(const void *hdr, size_t avail, size_t seg_size, key_t key);
 
+/* Destroy the block a handle had (key, shmid, semid: -1 if none) after the
+ * handle was closed, if that very segment still holds its key, as
+ * sysvshm_unlink would; for bindings that outlive their handle.  Returns 0,
+ * or -1 with errno ENOENT (already destroyed) or EPERM. */
+int svs_destroy_by_id(key_t key, int shmid, int semid);
+
 /* ---- the one rule for destroying what we did not just make (reclaim.c) ---- */
 /* What a segment's checked header says it is. */
 enum {

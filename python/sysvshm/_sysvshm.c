@@ -36,6 +36,7 @@ typedef struct {
     unsigned long lock_gen; /* counts locks taken, to match guards */
     key_t key;             /* identity of the block, kept after close */
     int shmid;
+    int semid;             /* its semaphore set, -1 if none */
     PyObject *weakreflist;
 } ShmObject;
 
@@ -164,6 +165,7 @@ shm_clear_identity(ShmObject *self)
 {
     self->key = (key_t)-1;
     self->shmid = -1;
+    self->semid = -1;
 }
 
 static int
@@ -291,6 +293,7 @@ shm_init(ShmObject *self, PyObject *args, PyObject *kwds)
     self->held = 0;
     self->key = h->key;
     self->shmid = h->shmid;
+    self->semid = h->semid;
     return 0;
 }
 
@@ -414,7 +417,7 @@ block was already destroyed, PermissionError if this user may not.");
 static PyObject *
 shm_unlink(ShmObject *self, PyObject *unused)
 {
-    sysvshm_t *h = self->h, *other = NULL;
+    sysvshm_t *h = self->h;
     int rc, err;
 
     (void)unused;
@@ -423,35 +426,24 @@ shm_unlink(ShmObject *self, PyObject *unused)
     if (self->shmid < 0)
         return err_closed();
     if (h == NULL) {
-        /* Closed: attach the name again, and destroy what we find only if
-         * it is the very segment we had. */
-        PyObject *bname = name_bytes(self->name);
-        int flags = self->anyuser ? SYSVSHM_ANYUSER : 0;
-
-        if (bname == NULL)
-            return NULL;
+        /* Closed: destroy the block by the identity we kept, only if that
+         * very segment still holds its key (never a newer block of the
+         * name), without attaching it again. */
         Py_BEGIN_ALLOW_THREADS
-        other = sysvshm_attach(PyBytes_AS_STRING(bname), flags);
-        if (other == NULL && errno == EACCES)
-            other = sysvshm_attach(PyBytes_AS_STRING(bname), flags | SYSVSHM_RDONLY);
+        rc = svs_destroy_by_id(self->key, self->shmid, self->semid);
         err = errno;
         Py_END_ALLOW_THREADS
-        Py_DECREF(bname);
-        if (other == NULL && err != ENOENT)
+        if (rc != 0) {
+            if (err == ENOENT)
+                return raise_errno(NULL, err, "the block was already destroyed",
+                                   self->name);
             return raise_errno(NULL, err, NULL, self->name);
-        if (other == NULL || other->key != self->key || other->shmid != self->shmid) {
-            if (other != NULL)
-                (void)sysvshm_close(other);
-            return raise_errno(NULL, ENOENT, "the block was already destroyed",
-                               self->name);
         }
-        h = other;
+        Py_RETURN_NONE;
     }
     Py_BEGIN_ALLOW_THREADS
     rc = sysvshm_unlink(h);
     err = errno;
-    if (other != NULL)
-        (void)sysvshm_close(other);
     Py_END_ALLOW_THREADS
     if (rc != 0) {
         if (err == ENOENT)
