@@ -876,14 +876,14 @@ semlist_free(struct semlist *l)
     l->n = l->cap = 0;
 }
 
-static struct seminfo *
+static struct semsetinfo *
 semlist_add(struct semlist *l, key_t key, int semid)
 {
-    struct seminfo *m;
+    struct semsetinfo *m;
 
     if (l->n == l->cap) {
         size_t cap = l->cap ? l->cap * 2 : 16;
-        struct seminfo *v = realloc(l->v, cap * sizeof *v);
+        struct semsetinfo *v = realloc(l->v, cap * sizeof *v);
 
         if (v == NULL)
             return NULL;
@@ -899,7 +899,7 @@ semlist_add(struct semlist *l, key_t key, int semid)
 
 /* IPC_STAT where the listing gave only key and id (ipcs). */
 static void
-sem_fill(struct seminfo *m)
+sem_fill(struct semsetinfo *m)
 {
     struct semid_ds sds;
     union semun arg;
@@ -927,7 +927,7 @@ scan_proc_sem(FILE *fp, struct semlist *l)
 
     while (read_line(line, sizeof line, fp) != NULL) {
         long long v[SC_N];
-        struct seminfo *m;
+        struct semsetinfo *m;
 
         n = split(line, tok, MAXTOK);
         if (!have_header) {
@@ -994,7 +994,7 @@ scan_sems(struct semlist *out, const char *who)
     }
     rc = run_ipcs("-s", &rows, who);
     for (i = 0; rc == 0 && i < rows.n; i++) {
-        struct seminfo *m;
+        struct semsetinfo *m;
 
         if (!scan_key_ours(rows.v[i].key))
             continue;

@@ -133,7 +133,7 @@ int scan_one(key_t key, int shmid, struct seginfo *s);
 int scan_key_ours(key_t key);
 
 /* A semaphore set, as listed. */
-struct seminfo {
+struct semsetinfo {
     key_t key;
     int semid;
     int have_ds;            /* the fields below are valid */
@@ -143,7 +143,7 @@ struct seminfo {
 };
 
 struct semlist {
-    struct seminfo *v;
+    struct semsetinfo *v;
     size_t n, cap;
 };
 

@@ -1735,7 +1735,7 @@ gc_sems(struct gc *g)
         return;
     }
     for (i = 0; i < l.n; i++) {
-        const struct seminfo *m = &l.v[i];
+        const struct semsetinfo *m = &l.v[i];
         char u[64];
         int shmid, id;
 

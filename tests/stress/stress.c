@@ -37,6 +37,10 @@
 #define _XOPEN_SOURCE 600
 #endif
 
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -694,7 +698,14 @@ static int is_plant(int shmid)
 
 static int cas32(unsigned char *p, uint32_t old, uint32_t new_value)
 {
-#if defined(__GNUC__) || defined(__clang__)
+    /* As configure found it for the library: pcc says __GNUC__ but has no
+     * __sync builtins. */
+#if defined(SVS_USE_ATOMIC_FENCE)
+    uint32_t expected = old;
+
+    return __atomic_compare_exchange_n((uint32_t *)(void *)p, &expected, new_value, 0,
+                                       __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+#elif defined(SVS_USE_SYNC_SYNCHRONIZE)
     return __sync_bool_compare_and_swap((uint32_t *)(void *)p, old, new_value);
 #else
     volatile uint32_t *q = (volatile uint32_t *)(void *)p;
