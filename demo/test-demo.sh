@@ -32,7 +32,8 @@ cleanup() {
     for n in "$name" "$name-b" "$name-f" "$name-l" "$name-i" "$name-x" "$name-k" "$name-p"; do
         gone "$n" && continue
         if [ -x ./tools/sysvshm ]; then
-            ./tools/sysvshm rm "$n"
+            # --force: a creator's pid may have been reused by now.
+            ./tools/sysvshm rm --force "$n"
         else
             echo "test-demo.sh: block $n left behind: remove it with ipcrm" >&2
         fi
@@ -320,6 +321,15 @@ if [ -x "$tool" ]; then
     else
         fail "after sysvshm rm: process1 says:"
         cat "$tmp/out" "$tmp/err"
+    fi
+fi
+if gone "$name-k"; then
+    pass "kill -9 case: no block left"
+else
+    fail "kill -9 case: block $name-k left behind:"
+    if [ -x "$tool" ]; then
+        "$tool" stat "$name-k"
+        "$tool" cat --no-lock -x -l 4 "$name-k"
     fi
 fi
 
