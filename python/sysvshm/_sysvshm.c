@@ -70,8 +70,17 @@ raise_errno(PyObject *exc, int err, const char *msg, PyObject *name)
     else
         args = Py_BuildValue("(is)", err, msg);
     if (args != NULL) {
-        PyErr_SetObject(exc, args);
+        /* Made now, not left to be made from (OSError, args) later: OSError
+         * picks its subclass from errno when it is made, and before Python
+         * 3.12 an `except FileNotFoundError' matches against the type the
+         * error was set with, which would still be OSError. */
+        PyObject *inst = PyObject_Call(exc, args, NULL);
+
         Py_DECREF(args);
+        if (inst != NULL) {
+            PyErr_SetObject((PyObject *)Py_TYPE(inst), inst);
+            Py_DECREF(inst);
+        }
     }
     return NULL;
 }
