@@ -426,6 +426,26 @@ block_destroy(key_t key, int shmid, struct svs_header *hdr_rw, int semid)
         errno = EPERM;
         return -1;
     }
+    /* A creator sets the caller's mode just after READY, over whatever mode
+     * the segment has then: a remover's mark made before that would be
+     * wiped.  So let a live creator finish first (microseconds; at most the
+     * wait for a slow creator).  A dead one's block keeps 0711 for good. */
+    if (((unsigned)ds.shm_perm.mode & 0777u) == SVS_MODE_MAKING) {
+        long long deadline = svs_now_ms() + SVS_INIT_WAIT_MS;
+        long us = 50;
+
+        while (((unsigned)ds.shm_perm.mode & 0777u) == SVS_MODE_MAKING &&
+               svs_pid_alive((long)ds.shm_cpid) && svs_now_ms() < deadline) {
+            svs_sleep_us(us);
+            if (us < 10000)
+                us *= 2;
+            if (shmctl(shmid, IPC_STAT, &ds) < 0) {
+                if (errno == EINVAL || errno == EIDRM)
+                    errno = ENOENT;
+                return -1;
+            }
+        }
+    }
     /* The block was READY when it was found: any other state but an
      * UNLINKING with the remover's mark was written by a user of the block.
      * Someone allowed to remove it asked to, so put the state back and
