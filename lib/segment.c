@@ -382,12 +382,16 @@ seg_set_mode(int shmid, struct shmid_ds *ds, unsigned mode)
 
 /* The block's creator sets the caller's mode just after READY (claim), and
  * may thereby wipe the remover's mark that we set a moment before: look
- * again, and mark again if it is gone. */
+ * again, and mark again if it is gone.  Only a mark set over the creator's
+ * own mode can be wiped so: a remover that saw the caller's mode in place
+ * marked after the creator's one mode change, which is then behind us. */
 static void
-keep_doomed(int shmid)
+keep_doomed(int shmid, int over_making)
 {
     struct shmid_ds ds;
 
+    if (!over_making)
+        return;
     svs_fence();
     if (shmctl(shmid, IPC_STAT, &ds) == 0 &&
         ((unsigned)ds.shm_perm.mode & 0111u) != SVS_MODE_DOOMED)
@@ -410,6 +414,7 @@ block_destroy(key_t key, int shmid, struct svs_header *hdr_rw, int semid)
     struct shmid_ds ds;
     uid_t me = geteuid();
     uint32_t seen = hdr_rw != NULL ? hdr_rw->state : SVS_STATE_READY;
+    int over_making;
 
     /* The state before the stat: a remover marks the mode before it writes
      * UNLINKING, so a state read first and a mode without the mark read
@@ -420,6 +425,13 @@ block_destroy(key_t key, int shmid, struct svs_header *hdr_rw, int semid)
             errno = ENOENT;
         return -1;
     }
+#ifdef SVS_SHM_DEST
+    /* Linux: a segment removed while attached still answers by id. */
+    if ((unsigned)ds.shm_perm.mode & SVS_SHM_DEST) {
+        errno = ENOENT;
+        return -1;
+    }
+#endif
     /* Check before marking: a user who may write the block but not remove
      * it must not wedge it in UNLINKING. */
     if (me != 0 && me != ds.shm_perm.uid && me != ds.shm_perm.cuid) {
@@ -454,6 +466,7 @@ block_destroy(key_t key, int shmid, struct svs_header *hdr_rw, int semid)
         !(seen == SVS_STATE_UNLINKING &&
           ((unsigned)ds.shm_perm.mode & 0111u) == SVS_MODE_DOOMED))
         (void)svs_cas32(&hdr_rw->state, seen, SVS_STATE_READY);
+    over_making = ((unsigned)ds.shm_perm.mode & 0777u) == SVS_MODE_MAKING;
     if (seg_set_mode(shmid, &ds, ((unsigned)ds.shm_perm.mode & 0666u) | SVS_MODE_DOOMED) < 0) {
         if (errno == EINVAL || errno == EIDRM)
             errno = ENOENT;
@@ -471,7 +484,7 @@ block_destroy(key_t key, int shmid, struct svs_header *hdr_rw, int semid)
         }
         svs_fence();
     }
-    keep_doomed(shmid);
+    keep_doomed(shmid, over_making);
     svs_fault("unlink.after_mark");
     if (semid >= 0) {
         int gone = semget(key, 0, 0) != semid || semctl(semid, 0, IPC_RMID) < 0;
@@ -483,7 +496,7 @@ block_destroy(key_t key, int shmid, struct svs_header *hdr_rw, int semid)
     }
     svs_fault("unlink.after_sem");
     if (hdr_rw == NULL)
-        keep_doomed(shmid);
+        keep_doomed(shmid, over_making);
     if (shmctl(shmid, IPC_RMID, NULL) < 0) {
         if (errno == EINVAL || errno == EIDRM)
             errno = ENOENT;
@@ -1084,8 +1097,14 @@ sysvshm_unlink(sysvshm_t *shm)
         errno = EINVAL;
         return -1;
     }
-    /* By id, never by key: a newer block of the same name is not ours. */
-    if (shm->unlinked || shmget(shm->key, 0, 0) != shm->shmid) {
+    /* By id, never by key: a newer block of the same name is not ours.
+     * Our segment, removed by someone else, has left its key (Linux marks
+     * it SVS_SHM_DEST instead, which block_destroy reads in its first stat). */
+    if (shm->unlinked
+#ifndef SVS_SHM_DEST
+        || shmget(shm->key, 0, 0) != shm->shmid
+#endif
+       ) {
         shm->unlinked = 1;
         errno = ENOENT;
         return -1;

@@ -23,6 +23,16 @@
 #include "sysvshm.h"
 #include "compat.h"
 
+/* A segment removed (IPC_RMID) while still attached: Linux keeps answering
+ * IPC_STAT by id and sets this bit in its mode, where other systems fail the
+ * stat.  glibc shows SHM_DEST only beyond XSI, so its value (the same on
+ * every Linux architecture) is spelled here. */
+#if defined(SHM_DEST)
+#define SVS_SHM_DEST SHM_DEST
+#elif defined(__linux__)
+#define SVS_SHM_DEST 01000
+#endif
+
 /*
  * The block header, at offset 0 of every segment this library makes.
  * All integers are in the host's byte order (a segment never leaves its

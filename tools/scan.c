@@ -26,12 +26,10 @@
 #endif
 #define PROC_SHM "/proc/sysvipc/shm"
 
-/* Linux's mode bit for a destroyed segment that is still attached (not in
- * the XSI headers); elsewhere such segments are not looked into. */
-#ifdef __linux__
-#define SVS_SHM_DEST 01000u
-#else
-#define SVS_SHM_DEST 0u
+/* Linux's mode bit for a destroyed segment that is still attached
+ * (svs_int.h); elsewhere such segments are not looked into. */
+#ifndef SVS_SHM_DEST
+#define SVS_SHM_DEST 0
 #endif
 
 const char *
