@@ -16,9 +16,9 @@
 #include <errno.h>
 
 int
-svs_sem_init(int semid)
+svs_sem_init(int semid, int nsems)
 {
-    unsigned short v[SVS_NSEMS] = { 0, 0, 0 };
+    unsigned short v[SVS_NSEMS_FAST] = { 0 };
     union semun arg;
 
 #if defined(__linux__) && !defined(SVS_FORCE_SETALL)
@@ -26,12 +26,14 @@ svs_sem_init(int semid)
      * new set zeroed and documents it (semget(2)); zeros are what we want,
      * and the SETALL would cost a third of the set's creation. */
     (void)semid;
+    (void)nsems;
     (void)v;
     (void)arg;
     return 0;
 #else
     /* Only the creator ever does this, before the block is READY: a SETALL
      * on a set in use would wipe every process's SEM_UNDO adjustments. */
+    (void)nsems; /* v holds zeros for the larger set */
     arg.array = v;
     return semctl(semid, 0, SETALL, arg);
 #endif
@@ -189,7 +191,9 @@ sysvshm_lock(sysvshm_t *shm, int how, long timeout_ms)
         return -1;
     }
     start = timeout_ms > 0 ? svs_now_ms() : 0;
-    if (how == SYSVSHM_WRITE)
+    if (shm->fast)
+        rc = svs_fast_lock(shm, how, timeout_ms, start);
+    else if (how == SYSVSHM_WRITE)
         rc = lock_write(shm, timeout_ms, start);
     else
         rc = lock_read(shm, timeout_ms, start);
@@ -218,6 +222,14 @@ sysvshm_unlock(sysvshm_t *shm)
     if (!shm->held || shm->held_gen != svs_fork_generation()) {
         errno = EPERM;
         return -1;
+    }
+    if (shm->fast) {
+        int how = shm->held;
+
+        if (how == SYSVSHM_WRITE)
+            shm->hdr->writer = 0; /* first, as below */
+        shm->held = 0;
+        return svs_fast_unlock(shm, how);
     }
     if (shm->held == SYSVSHM_WRITE) {
         /* Clear the mark first: dying between the two leaves the lock to

@@ -19,9 +19,9 @@
  *    alive;
  *  - the attach count (shm_nattch): anything attached is in use, whatever
  *    its header says;
- *  - for a semaphore set: its key, its size (SVS_NSEMS), the mark bit
- *    SVS_SEM_MARK every set of ours is made with, and its creator, which
- *    must be the block's creator.
+ *  - for a semaphore set: its key, its size (SVS_NSEMS, or SVS_NSEMS_FAST
+ *    for a fast lock's), the mark bit SVS_SEM_MARK every set of ours is
+ *    made with, and its creator, which must be the block's creator.
  *
  * The header (state, semid) only ever narrows what may be removed: it can
  * be written by anyone who may write the block.
@@ -138,7 +138,7 @@ sem_stat(int semid, struct semid_ds *sds)
 static int
 sem_looks_ours(const struct semid_ds *sds)
 {
-    return sds->sem_nsems == SVS_NSEMS &&
+    return SVS_NSEMS_OK(sds->sem_nsems) &&
            ((unsigned)sds->sem_perm.mode & SVS_SEM_MARK) != 0;
 }
 

@@ -79,12 +79,19 @@ svs_header_check(const void *p, size_t avail, size_t segsz, key_t key)
     /* A copy: the original may be changing under us, and may be unaligned
      * when it comes from a fuzzer. */
     memcpy(&h, p, sizeof h);
-    if (h.version != SVS_FORMAT_VERSION || h.data_off != SVS_DATA_OFF)
+    if (h.data_off != SVS_DATA_OFF)
         return SVS_HDR_BAD;
+    /* Version 2 is exactly a version 1 block with the fast lock. */
+    if (h.version == SVS_FORMAT_VERSION_FAST) {
+        if (h.flags != (SVS_HF_LOCK | SVS_HF_FAST))
+            return SVS_HDR_BAD;
+    } else if (h.version != SVS_FORMAT_VERSION || (h.flags & SVS_HF_FAST)) {
+        return SVS_HDR_BAD;
+    }
     if (h.state != SVS_STATE_INIT && h.state != SVS_STATE_READY &&
         h.state != SVS_STATE_UNLINKING)
         return SVS_HDR_BAD;
-    if ((h.flags & ~SVS_HF_LOCK) != 0)
+    if ((h.flags & ~(SVS_HF_LOCK | SVS_HF_FAST)) != 0)
         return SVS_HDR_BAD;
     /* The segment is exactly header + size bytes; allow a system that
      * reports a rounded-up size, never a smaller one. */
@@ -506,8 +513,11 @@ block_destroy(key_t key, int shmid, struct svs_header *hdr_rw, int semid)
 }
 
 int
-svs_destroy_by_id(key_t key, int shmid, int semid)
+svs_destroy_by_id(key_t key, int shmid, int semid, int map)
 {
+    struct svs_header *rw = NULL;
+    int rc, saved;
+
     /* The same segment still at its key is the block we had; once it was
      * removed the key is free or another block's, and ids are not reused
      * while a segment lives.  Without a mapping there is no state to swap:
@@ -516,7 +526,18 @@ svs_destroy_by_id(key_t key, int shmid, int semid)
         errno = ENOENT;
         return -1;
     }
-    return block_destroy(key, shmid, NULL, semid);
+    /* The fast lock's lockers learn of the removal from the state alone. */
+    if (map) {
+        rw = shmat(shmid, NULL, 0);
+        if (rw == (void *)-1)
+            rw = NULL;
+    }
+    rc = block_destroy(key, shmid, rw, semid);
+    saved = errno;
+    if (rw != NULL)
+        shmdt((void *)rw);
+    errno = saved;
+    return rc;
 }
 
 static sysvshm_t *
@@ -546,6 +567,11 @@ handle_fill(sysvshm_t *h, struct svs_header *hdr, const struct svs_header *c,
     h->semid = (c->flags & SVS_HF_LOCK) ? c->semid : -1;
     h->key = key;
     h->rdonly = rdonly;
+    h->fast = (c->flags & SVS_HF_FAST) != 0;
+    h->slot = -1;
+    /* The fast lock's words need a writable mapping: a read-only handle
+     * makes a second one when it first locks. */
+    h->lk = rdonly ? NULL : hdr;
     memcpy(h->name, c->name, c->name_len);
     h->name[c->name_len] = '\0';
 }
@@ -561,10 +587,10 @@ enum claim { CLAIM_WON, CLAIM_LOST, CLAIM_RETRY, CLAIM_NEXT, CLAIM_FAIL };
  * it would hold one of the name's keys for ever.
  */
 static int
-make_set(key_t key, int shmid, mode_t mode)
+make_set(key_t key, int shmid, mode_t mode, int nsems)
 {
     int flags = IPC_CREAT | IPC_EXCL | (int)mode | (int)SVS_SEM_MARK;
-    int semid = semget(key, SVS_NSEMS, flags);
+    int semid = semget(key, nsems, flags);
     int stray;
 
     if (semid >= 0 || errno != EEXIST)
@@ -574,7 +600,7 @@ make_set(key_t key, int shmid, mode_t mode)
         errno = EEXIST;
         return -1;
     }
-    return semget(key, SVS_NSEMS, flags);
+    return semget(key, nsems, flags);
 }
 
 /*
@@ -605,10 +631,11 @@ claim(sysvshm_t *h, const char *bare, size_t len, unsigned i, int shmid,
     svs_fault("create.after_shmat");
     /* Everything but the magic first: a reader that sees the magic sees a
      * header it can check. */
-    hdr->version = SVS_FORMAT_VERSION;
+    hdr->version = (flags & SYSVSHM_FASTLOCK) ? SVS_FORMAT_VERSION_FAST : SVS_FORMAT_VERSION;
     hdr->size = (uint64_t)size;
     hdr->data_off = SVS_DATA_OFF;
-    hdr->flags = (flags & SYSVSHM_NOLOCK) ? 0 : SVS_HF_LOCK;
+    hdr->flags = (flags & SYSVSHM_NOLOCK) ? 0
+               : (flags & SYSVSHM_FASTLOCK) ? SVS_HF_LOCK | SVS_HF_FAST : SVS_HF_LOCK;
     hdr->semid = -1;
     hdr->probe = i;
     svs_fault("create.header_half");
@@ -683,7 +710,8 @@ claim(sysvshm_t *h, const char *bare, size_t len, unsigned i, int shmid,
         hdr->semid = -2;
         svs_fence();
         svs_fault("create.before_sem");
-        semid = make_set(key, shmid, mode);
+        semid = make_set(key, shmid, mode,
+                         (hdr->flags & SVS_HF_FAST) ? SVS_NSEMS_FAST : SVS_NSEMS);
         if (semid < 0) {
             /* Someone else's set sits on this key: try the next key. */
             if (errno == EEXIST)
@@ -692,7 +720,7 @@ claim(sysvshm_t *h, const char *bare, size_t len, unsigned i, int shmid,
         }
         hdr->semid = semid;
         svs_fault("create.after_semget");
-        if (svs_sem_init(semid) < 0)
+        if (svs_sem_init(semid, (hdr->flags & SVS_HF_FAST) ? SVS_NSEMS_FAST : SVS_NSEMS) < 0)
             goto undo;
     }
     svs_fence();
@@ -874,11 +902,16 @@ sysvshm_create(const char *name, size_t size, int flags, mode_t mode)
 
     /* Execute bits are refused: the library uses them as marks that only an
      * owner can set (reclaim.c). */
-    if ((flags & ~SYSVSHM_NOLOCK) != 0 || (mode & ~(mode_t)0666) != 0 ||
-        (mode & 0600) != 0600 || size == 0) {
+    if ((flags & ~(SYSVSHM_NOLOCK | SYSVSHM_FASTLOCK)) != 0 ||
+        (flags & (SYSVSHM_NOLOCK | SYSVSHM_FASTLOCK)) == (SYSVSHM_NOLOCK | SYSVSHM_FASTLOCK) ||
+        (mode & ~(mode_t)0666) != 0 || (mode & 0600) != 0600 || size == 0) {
         errno = EINVAL;
         return NULL;
     }
+    /* Without atomics there is no fast lock to give: an ordinary block
+     * keeps every promise, at the semaphores' speed. */
+    if (!svs_fast_available())
+        flags &= ~SYSVSHM_FASTLOCK;
     /* shmget takes a size_t: the header must fit on top without wrapping. */
     if (size > (size_t)-1 - SVS_DATA_OFF) {
         errno = EINVAL;
@@ -1076,6 +1109,8 @@ sysvshm_close(sysvshm_t *shm)
     }
     if (shm->held && shm->held_gen == svs_fork_generation())
         (void)sysvshm_unlock(shm);
+    if (shm->fast)
+        svs_fast_close(shm);
     if (shmdt((void *)shm->hdr) < 0)
         rc = -1;
     {

@@ -51,7 +51,11 @@
  *    44    20  reserved   zero
  *    64     4  writer     pid of the process holding the writer lock, 0 if
  *                         none; left non-zero by a writer that died holding it
- *    68    60  reserved   zero (the writer mark has its cache line to itself)
+ *    68     4  lk_ctl     version 2 only (the fast lock, fastlock.c): writer
+ *                         slot + 1 and the count of registered sleepers
+ *    72     4  lk_readers version 2 only: bit k set while slot k holds a
+ *                         reader lock
+ *    76    52  reserved   zero (the lock words have their cache line to themselves)
  *   128   256  name       NUL-terminated, NUL-padded
  *   384        data
  *
@@ -63,10 +67,12 @@
  */
 #define SVS_MAGIC "SYSVSHM"     /* 8 bytes with its NUL */
 #define SVS_FORMAT_VERSION 1u
+#define SVS_FORMAT_VERSION_FAST 2u      /* made with SYSVSHM_FASTLOCK */
 #define SVS_STATE_INIT 0x494e4954u      /* "INIT" */
 #define SVS_STATE_READY 0x52454459u     /* "REDY" */
 #define SVS_STATE_UNLINKING 0x554e4c4bu /* "UNLK" */
 #define SVS_HF_LOCK 0x1u
+#define SVS_HF_FAST 0x2u        /* version 2: the fast lock (with SVS_HF_LOCK) */
 #define SVS_DATA_OFF 384u
 #define SVS_NAME_FIELD 256u
 
@@ -82,7 +88,9 @@ struct svs_header {
     uint32_t name_len;
     uint8_t reserved1[20];
     volatile int32_t writer;
-    uint8_t reserved2[60];
+    volatile uint32_t lk_ctl;
+    volatile uint32_t lk_readers;
+    uint8_t reserved2[52];
     char name[SVS_NAME_FIELD];
 };
 
@@ -92,6 +100,22 @@ struct svs_header {
 #define SVS_SEM_R 1 /* number of readers holding the lock */
 #define SVS_SEM_T 2 /* number of writers waiting: new readers hold back */
 #define SVS_NSEMS 3
+
+/* A version 2 block's set (fastlock.c): semaphore 0 holds wake-up tokens for
+ * sleeping lockers, 1 and 2 stay 0, and 3 + k is slot k's presence: 1 while a
+ * live handle owns slot k, given back by the kernel (SEM_UNDO) when its
+ * process dies. */
+#define SVS_SEM_WAKE 0
+#define SVS_SEM_SLOT0 3
+#define SVS_SLOTS 32
+#define SVS_NSEMS_FAST (SVS_SEM_SLOT0 + SVS_SLOTS)
+/* lk_ctl: the writer's slot + 1 (0: no writer) and the registered sleepers. */
+#define SVS_LK_WMASK 0x3fu
+#define SVS_LK_SLEEP_SHIFT 16
+#define SVS_LK_SLEEP_ONE (1u << SVS_LK_SLEEP_SHIFT)
+#define SVS_LK_SLEEP_MAX 0xffffu
+/* Is n the size of a set this library makes? */
+#define SVS_NSEMS_OK(n) ((n) == SVS_NSEMS || (n) == SVS_NSEMS_FAST)
 
 /*
  * Marks in permission bits, which only the owner, the creator or a privileged
@@ -121,6 +145,11 @@ struct sysvshm {
     int held;               /* 0, SYSVSHM_WRITE or SYSVSHM_READ */
     unsigned long held_gen; /* svs_fork_generation() when the lock was taken */
     long pid;               /* this process (refreshed after fork) */
+    int fast;               /* version 2 block: the fast lock (fastlock.c) */
+    int slot;               /* fast lock: the slot this handle owns, or -1 */
+    unsigned long slot_gen; /* svs_fork_generation() when it took the slot */
+    struct svs_header *lk;  /* fast lock: a writable mapping of the header
+                             * (hdr, or a second one for a read-only handle) */
     char name[SYSVSHM_NAME_MAX + 1];
 };
 
@@ -146,9 +175,11 @@ int svs_header_check(const void *hdr, size_t avail, size_t seg_size, key_t key);
 
 /* Destroy the block a handle had (key, shmid, semid: -1 if none) after the
  * handle was closed, if that very segment still holds its key, as
- * sysvshm_unlink would; for bindings that outlive their handle.  Returns 0,
- * or -1 with errno ENOENT (already destroyed) or EPERM. */
-int svs_destroy_by_id(key_t key, int shmid, int semid);
+ * sysvshm_unlink would; for bindings that outlive their handle.  map: attach
+ * it to mark it UNLINKING (a version 2 block's lockers need that; others
+ * are removed without).  Returns 0, or -1 with errno ENOENT (already
+ * destroyed) or EPERM. */
+int svs_destroy_by_id(key_t key, int shmid, int semid, int map);
 
 /* ---- the one rule for destroying what we did not just make (reclaim.c) ---- */
 /* What a segment's checked header says it is. */
@@ -182,7 +213,15 @@ int svs_sem_of_block(key_t key, int semid, const struct shmid_ds *seg);
  * segment at the key, or only my_shmid), else -1. */
 int svs_sem_stray(key_t key, int my_shmid);
 
-/* ---- locking (lock.c) ---- */
-int svs_sem_init(int semid);
+/* ---- locking (lock.c, fastlock.c) ---- */
+int svs_sem_init(int semid, int nsems);
+/* Is the fast lock compiled in (atomics found by configure)? */
+int svs_fast_available(void);
+/* The fast lock of a version 2 block; the same contract as sysvshm_lock and
+ * sysvshm_unlock once the arguments are checked. */
+int svs_fast_lock(sysvshm_t *h, int how, long timeout_ms, long long start);
+int svs_fast_unlock(sysvshm_t *h, int how);
+/* Give back the slot (and the second mapping) at close.  Never fails. */
+void svs_fast_close(sysvshm_t *h);
 
 #endif /* SVS_INT_H */

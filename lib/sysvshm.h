@@ -61,6 +61,8 @@ typedef struct sysvshm sysvshm_t;
 #define SYSVSHM_NOLOCK  0x1 /* create: make no paired semaphore set */
 #define SYSVSHM_RDONLY  0x2 /* attach: attach read-only (SHM_RDONLY) */
 #define SYSVSHM_ANYUSER 0x4 /* attach, remove_v2: accept blocks made by other users */
+#define SYSVSHM_FASTLOCK 0x8 /* create: the fast lock (no system call when
+                              * uncontended); see sysvshm_create */
 
 /* sysvshm_lock: how */
 #define SYSVSHM_WRITE 1 /* exclusive (writer) lock */

@@ -21,7 +21,7 @@ from setuptools.command.build_ext import build_ext
 from setuptools.command.sdist import sdist
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-LIB_SOURCES = ["compat.c", "name.c", "segment.c", "reclaim.c", "lock.c"]
+LIB_SOURCES = ["compat.c", "name.c", "segment.c", "reclaim.c", "lock.c", "fastlock.c"]
 LIB_HEADERS = ["sysvshm.h", "svs_int.h", "compat.h"]
 
 
@@ -72,6 +72,17 @@ PROBES = [
     ("HAVE_NANOSLEEP", "link", "char nanosleep(void);\nint main(void) { return nanosleep(); }\n"),
     ("SVS_USE_ATOMIC_FENCE", "link", "int main(void) { __atomic_thread_fence(__ATOMIC_SEQ_CST); return 0; }\n"),
     ("SVS_USE_SYNC_SYNCHRONIZE", "link", "int main(void) { __sync_synchronize(); return 0; }\n"),
+    # The fast lock: lock-free 32-bit read-modify-write (no libatomic locks).
+    ("SVS_HAVE_ATOMIC_RMW", "link",
+     "#include <stdint.h>\nstatic volatile uint32_t w;\n"
+     "#if !defined(__GCC_ATOMIC_INT_LOCK_FREE) || __GCC_ATOMIC_INT_LOCK_FREE != 2\n"
+     "#error 32-bit atomics may take a lock\n#endif\n"
+     "typedef char int_is_32_bits[sizeof(int) == sizeof(uint32_t) ? 1 : -1];\n"
+     "int main(void) { uint32_t o = 0;\n"
+     "  (void)__atomic_compare_exchange_n(&w, &o, 1u, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);\n"
+     "  (void)__atomic_fetch_or(&w, 2u, __ATOMIC_SEQ_CST);\n"
+     "  (void)__atomic_fetch_and(&w, 1u, __ATOMIC_SEQ_CST);\n"
+     "  return (int)__atomic_load_n(&w, __ATOMIC_SEQ_CST); }\n"),
 ]
 
 
@@ -135,6 +146,8 @@ class BuildExt(build_ext):
             lines.append("#define SVS_USE_ATFORK 1")
         if found["SVS_USE_ATOMIC_FENCE"]:
             lines.append("#define SVS_USE_ATOMIC_FENCE 1")
+            if found["SVS_HAVE_ATOMIC_RMW"]:
+                lines.append("#define SVS_HAVE_ATOMIC_RMW 1")
         elif found["SVS_USE_SYNC_SYNCHRONIZE"]:
             lines.append("#define SVS_USE_SYNC_SYNCHRONIZE 1")
         text = "\n".join(lines) + "\n"

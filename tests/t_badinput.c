@@ -176,8 +176,9 @@ Test(badinput, size_above_the_system_limit_leaves_nothing)
 
 Test(badinput, unknown_create_flags)
 {
-    static const int bad[] = { SYSVSHM_RDONLY, SYSVSHM_ANYUSER, 0x8, 0x80, 0x100, 0x10000, -1,
-                               INT_MIN, SYSVSHM_NOLOCK | 0x80, SYSVSHM_NOLOCK | SYSVSHM_RDONLY };
+    static const int bad[] = { SYSVSHM_RDONLY, SYSVSHM_ANYUSER, 0x10, 0x80, 0x100, 0x10000, -1,
+                               INT_MIN, SYSVSHM_NOLOCK | 0x80, SYSVSHM_NOLOCK | SYSVSHM_RDONLY,
+                               SYSVSHM_NOLOCK | SYSVSHM_FASTLOCK, SYSVSHM_FASTLOCK | SYSVSHM_RDONLY };
     int before = my_segments();
     size_t i;
 

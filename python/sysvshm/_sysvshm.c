@@ -37,6 +37,7 @@ typedef struct {
     key_t key;             /* identity of the block, kept after close */
     int shmid;
     int semid;             /* its semaphore set, -1 if none */
+    int fast;              /* a version 2 block (the fast lock) */
     PyObject *weakreflist;
 } ShmObject;
 
@@ -303,6 +304,7 @@ shm_init(ShmObject *self, PyObject *args, PyObject *kwds)
     self->key = h->key;
     self->shmid = h->shmid;
     self->semid = h->semid;
+    self->fast = h->fast;
     return 0;
 }
 
@@ -439,7 +441,7 @@ shm_unlink(ShmObject *self, PyObject *unused)
          * very segment still holds its key (never a newer block of the
          * name), without attaching it again. */
         Py_BEGIN_ALLOW_THREADS
-        rc = svs_destroy_by_id(self->key, self->shmid, self->semid);
+        rc = svs_destroy_by_id(self->key, self->shmid, self->semid, self->fast);
         err = errno;
         Py_END_ALLOW_THREADS
         if (rc != 0) {

@@ -57,14 +57,19 @@ static int ref_check(const uint8_t *p, size_t avail, uint64_t segsz, uint32_t ke
         return 0;
     if (avail < 384 || segsz < 384)
         return 2;
-    if (get32(p, 8) != 1 || get32(p, 24) != 384)
+    if (get32(p, 24) != 384)
         return 2;
     state = get32(p, 12);
     if (state != 0x494e4954u && state != 0x52454459u && state != 0x554e4c4bu)
         return 2;
+    /* version 1: flags 0 or 1; version 2 (the fast lock): flags exactly 3 */
     flags = get32(p, 28);
-    if (flags & ~1u)
+    if (get32(p, 8) == 1) {
+        if (flags & ~1u)
+            return 2;
+    } else if (get32(p, 8) != 2 || flags != 3u) {
         return 2;
+    }
     size = get64(p, 16);
     if (size == 0 || size > segsz - 384 || segsz - 384 - size >= 65536)
         return 2;
@@ -203,7 +208,7 @@ size_t fuzz_seed(unsigned idx, uint8_t *out, size_t cap, int *verdict)
         n = seed_header(out, "MyMemory", 8, 0x52454459u, 0, 1, 7, 1024, 0);
         out[FUZZ_PREFIX] = 'X';
         return n;
-    case 7: /* version 2 */
+    case 7: /* version 2 without the fast lock's flag */
         *verdict = 2;
         n = seed_header(out, "MyMemory", 8, 0x52454459u, 0, 1, 7, 1024, 0);
         out[FUZZ_PREFIX + 8] = 2;
@@ -233,6 +238,14 @@ size_t fuzz_seed(unsigned idx, uint8_t *out, size_t cap, int *verdict)
         n = seed_header(out, "MyMemory", 8, 0x52454459u, 0, 1, 7, 1024, 0);
         memset(out + n, 0xee, 512);
         return n + 512;
+    case 12: /* version 2, the fast lock */
+        *verdict = 1;
+        n = seed_header(out, "MyMemory", 8, 0x52454459u, 0, 3, 7, 1024, 0);
+        out[FUZZ_PREFIX + 8] = 2;
+        return n;
+    case 13: /* version 1 claiming the fast lock */
+        *verdict = 2;
+        return seed_header(out, "MyMemory", 8, 0x52454459u, 0, 3, 7, 1024, 0);
     default:
         return 0;
     }
