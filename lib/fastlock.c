@@ -3,7 +3,8 @@
  *
  * The lock lives in two header words changed only by atomic operations, so
  * an uncontended lock and unlock make no system call:
- *   lk_ctl      the writer's slot + 1 (0: none) and the registered sleepers
+ *   lk_ctl      the writer's slot + 1 (0: none), the slot + 1 of a waiting
+ *               writer to hand the lock to (0: none), registered sleepers
  *   lk_readers  bit k set while slot k holds a reader lock
  * The kernel stays the authority on who is alive: a handle owns a slot k by
  * holding the set's presence semaphore P_k at 1 with SEM_UNDO, so a process
@@ -12,6 +13,10 @@
  * dead slot's bits first claims P_k itself, as an owner would: only the
  * owner of P_k ever changes slot k's bits, so a slot cannot be cleared
  * under a new owner.  Lockers that must wait sleep on the WAKE semaphore.
+ * A lock that is free is taken by whoever comes first, which keeps a busy
+ * holder fast; but a writer passed over once names itself `next', and the
+ * holder's release hands the lock straight to it, so nobody is passed over
+ * twice in a row.
  * The protocol, and why a SIGKILL at any step leaves a lock that the next
  * locker can take, is in docs/format.md "The fast lock".
  */
@@ -115,7 +120,7 @@ wake_sleepers(sysvshm_t *h)
     uint32_t c = ld(ctl);
 
     while ((c >> SVS_LK_SLEEP_SHIFT) != 0) {
-        if (cas(ctl, c, c & SVS_LK_WMASK)) {
+        if (cas(ctl, c, c & (SVS_LK_WMASK | SVS_LK_NEXT_MASK))) {
             post(h->semid, c >> SVS_LK_SLEEP_SHIFT);
             return;
         }
@@ -124,8 +129,9 @@ wake_sleepers(sysvshm_t *h)
 }
 
 /* Let go of the writer field held by slot k (a writer's unlock, a pending
- * writer that gives up, or the clearing of a dead one's), waking every
- * registered sleeper in the same step. */
+ * writer that gives up, or the clearing of a dead one's): it passes to the
+ * `next' writer if one is named, else the lock is free; every registered
+ * sleeper is woken in the same step. */
 static void
 release_writer(sysvshm_t *h, unsigned k)
 {
@@ -133,7 +139,7 @@ release_writer(sysvshm_t *h, unsigned k)
     uint32_t c = ld(ctl);
 
     while ((c & SVS_LK_WMASK) == k + 1) {
-        if (cas(ctl, c, 0)) {
+        if (cas(ctl, c, (c & SVS_LK_NEXT_MASK) >> SVS_LK_NEXT_SHIFT)) {
             post(h->semid, c >> SVS_LK_SLEEP_SHIFT);
             return;
         }
@@ -298,17 +304,20 @@ take_slot(sysvshm_t *h, long timeout_ms, long long start)
 /*
  * Wait while the lock is in the way.  c: the lk_ctl value that showed a
  * writer (slot c & WMASK - 1); pending: we are that writer, waiting for
- * the readers to drain.  Registers as a sleeper with a CAS on that very
- * value, so that its release (which zeroes the count and posts that many
- * tokens) cannot slip between the look and the sleep.  Returns 0 to look
- * again, -1 with errno ETIMEDOUT or EIDRM.
+ * the readers to drain; next: our slot + 1 if we are a writer that was
+ * passed over and asks the lock to be handed to it, else 0.  Registers as
+ * a sleeper with a CAS on that very value, so that its release (which
+ * zeroes the count and posts that many tokens) cannot slip between the
+ * look and the sleep.  Returns 0 to look again (1 after a wake-up token),
+ * -1 with errno ETIMEDOUT or EIDRM.
  */
 static int
-sleep_once(sysvshm_t *h, uint32_t c, int pending, long timeout_ms,
+sleep_once(sysvshm_t *h, uint32_t c, int pending, uint32_t next, long timeout_ms,
            long long start, int *looked)
 {
     volatile uint32_t *ctl = &h->lk->lk_ctl;
     struct sembuf op;
+    uint32_t want;
     long ms;
     int rc;
 
@@ -330,7 +339,10 @@ sleep_once(sysvshm_t *h, uint32_t c, int pending, long timeout_ms,
         svs_sleep_us(1000); /* the count is full: poll, rarely */
         return 0;
     }
-    if (!cas(ctl, c, c + SVS_LK_SLEEP_ONE))
+    want = c + SVS_LK_SLEEP_ONE;
+    if (next != 0 && (c & SVS_LK_NEXT_MASK) == 0)
+        want |= next << SVS_LK_NEXT_SHIFT;
+    if (!cas(ctl, c, want))
         return 0; /* the lock changed: look again */
     svs_fault("fast.sleeper_registered");
     /* The condition may have gone between our look and the count: then
@@ -348,7 +360,9 @@ sleep_once(sysvshm_t *h, uint32_t c, int pending, long timeout_ms,
     op.sem_op = -1;
     op.sem_flg = 0;
     rc = svs_semop_timed(h->semid, &op, 1, ms);
-    if (rc == 0 || errno == EINTR)
+    if (rc == 0)
+        return 1;
+    if (errno == EINTR)
         return 0;
     if (errno != EAGAIN)
         return sem_error();
@@ -364,12 +378,54 @@ sleep_once(sysvshm_t *h, uint32_t c, int pending, long timeout_ms,
     return 0;
 }
 
+/* A writer that holds the writer field waits for the readers to drain;
+ * new readers hold back meanwhile.  On failure the field is let go. */
+static int
+drain_readers(sysvshm_t *h, long timeout_ms, long long start)
+{
+    int looked = 0;
+    int saved;
+
+    for (;;) {
+        if (ld(&h->lk->lk_readers) == 0)
+            return 0;
+        if (timeout_ms == 0) {
+            errno = EBUSY;
+            break;
+        }
+        if (sleep_once(h, ld(&h->lk->lk_ctl), 1, 0, timeout_ms, start, &looked) < 0)
+            break;
+    }
+    saved = errno;
+    release_writer(h, (unsigned)h->slot);
+    errno = saved;
+    return -1;
+}
+
+/* We stop waiting: stop asking for the lock to be handed to us.  Returns 1
+ * if it was handed to us all the same (we hold the writer field). */
+static int
+withdraw(sysvshm_t *h, uint32_t me)
+{
+    volatile uint32_t *ctl = &h->lk->lk_ctl;
+    uint32_t c = ld(ctl);
+
+    while ((c & SVS_LK_NEXT_MASK) == me << SVS_LK_NEXT_SHIFT) {
+        if (cas(ctl, c, c & ~SVS_LK_NEXT_MASK))
+            return 0;
+        c = ld(ctl);
+    }
+    /* Only a release takes `next' away from us, and it makes us the
+     * writer. */
+    return (c & SVS_LK_WMASK) == me;
+}
+
 int
 svs_fast_lock(sysvshm_t *h, int how, long timeout_ms, long long start)
 {
     volatile uint32_t *ctl, *readers;
     uint32_t me, bit;
-    int looked = 0;
+    int looked = 0, passed_over = 0;
 
     if (h->lk == NULL) {
         /* A read-only handle: the lock words need a writable mapping. */
@@ -391,38 +447,26 @@ svs_fast_lock(sysvshm_t *h, int how, long timeout_ms, long long start)
 
     for (;;) {
         uint32_t c;
+        int rc;
 
         /* A remover writes UNLINKING before it removes anything: a lock on
          * a destroyed block fails without a system call. */
         if (h->lk->state != SVS_STATE_READY) {
+            if (how == SYSVSHM_WRITE && withdraw(h, me))
+                release_writer(h, (unsigned)h->slot);
             errno = EIDRM;
             return -1;
         }
         c = ld(ctl);
+        if ((c & SVS_LK_WMASK) == me) /* handed to us at a release */
+            return drain_readers(h, timeout_ms, start);
         if ((c & SVS_LK_WMASK) == 0) {
             if (how == SYSVSHM_WRITE) {
                 if (!cas(ctl, c, c | me))
                     continue;
                 svs_fault("fast.writer_claimed");
                 /* Ours; new readers hold back while the old ones drain. */
-                looked = 0;
-                for (;;) {
-                    if (ld(readers) == 0)
-                        return 0;
-                    if (timeout_ms == 0) {
-                        errno = EBUSY;
-                        break;
-                    }
-                    if (sleep_once(h, ld(ctl), 1, timeout_ms, start, &looked) < 0)
-                        break;
-                }
-                {
-                    int saved = errno;
-
-                    release_writer(h, (unsigned)h->slot);
-                    errno = saved;
-                }
-                return -1;
+                return drain_readers(h, timeout_ms, start);
             }
             fetch_or(readers, bit);
             svs_fault("fast.reader_set");
@@ -438,8 +482,23 @@ svs_fast_lock(sysvshm_t *h, int how, long timeout_ms, long long start)
             errno = EBUSY;
             return -1;
         }
-        if (sleep_once(h, c, 0, timeout_ms, start, &looked) < 0)
+        rc = sleep_once(h, c, 0, how == SYSVSHM_WRITE && passed_over ? me : 0,
+                        timeout_ms, start, &looked);
+        if (rc < 0) {
+            int saved = errno;
+
+            if (how == SYSVSHM_WRITE && withdraw(h, me)) {
+                if (saved == ETIMEDOUT)
+                    return drain_readers(h, 0, start); /* got it just in time */
+                release_writer(h, (unsigned)h->slot);
+            }
+            errno = saved;
             return -1;
+        }
+        /* Woken, yet somebody else may take the lock first: then we ask to
+         * be handed it next time. */
+        if (rc == 1)
+            passed_over = 1;
     }
 }
 

@@ -52,7 +52,8 @@
  *    64     4  writer     pid of the process holding the writer lock, 0 if
  *                         none; left non-zero by a writer that died holding it
  *    68     4  lk_ctl     version 2 only (the fast lock, fastlock.c): writer
- *                         slot + 1 and the count of registered sleepers
+ *                         slot + 1, next writer's slot + 1, and the count of
+ *                         registered sleepers
  *    72     4  lk_readers version 2 only: bit k set while slot k holds a
  *                         reader lock
  *    76    52  reserved   zero (the lock words have their cache line to themselves)
@@ -109,8 +110,12 @@ struct svs_header {
 #define SVS_SEM_SLOT0 3
 #define SVS_SLOTS 32
 #define SVS_NSEMS_FAST (SVS_SEM_SLOT0 + SVS_SLOTS)
-/* lk_ctl: the writer's slot + 1 (0: no writer) and the registered sleepers. */
+/* lk_ctl: the writer's slot + 1 (0: no writer), the slot + 1 of the waiting
+ * writer the lock is handed to at its release (0: none), and the registered
+ * sleepers. */
 #define SVS_LK_WMASK 0x3fu
+#define SVS_LK_NEXT_SHIFT 6
+#define SVS_LK_NEXT_MASK (0x3fu << SVS_LK_NEXT_SHIFT)
 #define SVS_LK_SLEEP_SHIFT 16
 #define SVS_LK_SLEEP_ONE (1u << SVS_LK_SLEEP_SHIFT)
 #define SVS_LK_SLEEP_MAX 0xffffu

@@ -141,7 +141,7 @@ check_name(const char *bname, PyObject *name)
 /* ---- SharedMemory ---------------------------------------------------------- */
 
 PyDoc_STRVAR(shm_doc,
-"SharedMemory(name=None, create=False, size=0, *, mode=0o600, lock=True, readonly=False, anyuser=False, track=True)\n\
+"SharedMemory(name=None, create=False, size=0, *, mode=0o600, lock=True, fastlock=False, readonly=False, anyuser=False, track=True)\n\
 --\n\
 \n\
 A named block of shared memory, as multiprocessing.shared_memory.SharedMemory,\n\
@@ -156,6 +156,10 @@ Keyword-only:\n\
   mode      create: who may attach, 0o600 (owner), 0o660 (group), 0o666;\n\
             must include 0o600 and nothing outside 0o666.\n\
   lock      create: False makes a block without a lock (lock() then fails).\n\
+  fastlock  create: True makes a block whose lock takes no system call when\n\
+            uncontended (the fast lock; every promise of lock() is kept).\n\
+            Only this module and libsysvshm 0.2 or later can lock or attach\n\
+            such a block; .fastlock tells whether a block has it.\n\
   readonly  attach read-only: .buf is a read-only memoryview and only\n\
             reader locks can be taken.\n\
   anyuser   attach (and unlink) a block made by another user; by default\n\
@@ -182,18 +186,18 @@ static int
 shm_init(ShmObject *self, PyObject *args, PyObject *kwds)
 {
     static char *kwlist[] = { "name", "create", "size", "mode", "lock",
-                              "readonly", "anyuser", "track", NULL };
+                              "fastlock", "readonly", "anyuser", "track", NULL };
     PyObject *name = Py_None, *sizeobj = NULL, *bname = NULL, *modeobj = NULL;
-    int create = 0, lock = 1, readonly = 0, anyuser = 0, track = 1;
+    int create = 0, lock = 1, fastlock = 0, readonly = 0, anyuser = 0, track = 1;
     Py_ssize_t size = 0;
     long mode = 0600;
     const char *cname;
     sysvshm_t *h;
     int err;
 
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "|OpO$Opppp:SharedMemory", kwlist,
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "|OpO$Oppppp:SharedMemory", kwlist,
                                      &name, &create, &sizeobj, &modeobj, &lock,
-                                     &readonly, &anyuser, &track))
+                                     &fastlock, &readonly, &anyuser, &track))
         return -1;
     (void)track;
     if (self->h != NULL) {
@@ -241,6 +245,15 @@ shm_init(ShmObject *self, PyObject *args, PyObject *kwds)
                             "readonly=True is for attaching: a new block is read-write");
             return -1;
         }
+        if (fastlock && !lock) {
+            PyErr_SetString(PyExc_ValueError,
+                            "fastlock=True needs a lock: not with lock=False");
+            return -1;
+        }
+    } else if (fastlock) {
+        PyErr_SetString(PyExc_ValueError,
+                        "fastlock=True is for creating: a block keeps the lock it was made with");
+        return -1;
     } else if (name == Py_None) {
         PyErr_SetString(PyExc_ValueError, "'name' can only be None if create=True");
         return -1;
@@ -258,7 +271,8 @@ shm_init(ShmObject *self, PyObject *args, PyObject *kwds)
 
     Py_BEGIN_ALLOW_THREADS
     if (create)
-        h = sysvshm_create(cname, (size_t)size, lock ? 0 : SYSVSHM_NOLOCK,
+        h = sysvshm_create(cname, (size_t)size,
+                           !lock ? SYSVSHM_NOLOCK : fastlock ? SYSVSHM_FASTLOCK : 0,
                            (mode_t)mode);
     else
         h = sysvshm_attach(cname, (readonly ? SYSVSHM_RDONLY : 0) |
@@ -852,6 +866,13 @@ shm_get_readonly(ShmObject *self, void *c)
 }
 
 static PyObject *
+shm_get_fastlock(ShmObject *self, void *c)
+{
+    (void)c;
+    return PyBool_FromLong(self->fast);
+}
+
+static PyObject *
 shm_get_anyuser(ShmObject *self, void *c)
 {
     (void)c;
@@ -879,6 +900,8 @@ static PyGetSetDef shm_getset[] = {
       "The System V key the block lives at, as ipcs shows it.", NULL },
     { "closed", (getter)shm_get_closed, NULL, "True once close() was called.", NULL },
     { "readonly", (getter)shm_get_readonly, NULL, "Attached read-only.", NULL },
+    { "fastlock", (getter)shm_get_fastlock, NULL,
+      "The block has the fast lock (made with fastlock=True).", NULL },
     { "anyuser", (getter)shm_get_anyuser, NULL,
       "Blocks made by other users are accepted.", NULL },
     { "locked", (getter)shm_get_locked, NULL,

@@ -585,6 +585,48 @@ class TestLock(Base):
         self.assertIn("released", repr(g))
 
 
+class FastLockMixin:
+    """Blocks made with fastlock=True (unless made without a lock)."""
+
+    def make(self, size=64, **kw):
+        if kw.get("lock", True):
+            kw.setdefault("fastlock", True)
+        shm = super().make(size, **kw)
+        self.assertEqual(shm.fastlock, kw.get("lock", True))
+        return shm
+
+
+class TestFastLock(FastLockMixin, TestLock):
+    """Every TestLock case again, over the fast lock; then its own."""
+
+    def test_fastlock_is_a_property_of_the_block(self):
+        a = self.make(8)
+        b = self.attach(a.name)
+        self.assertTrue(b.fastlock)
+        plain = SharedMemory(self.fresh(), create=True, size=8)
+        self.opened.append(plain)
+        self.assertFalse(plain.fastlock)
+        self.assertFalse(self.attach(plain.name).fastlock)
+
+    def test_fastlock_arguments(self):
+        with self.assertRaises(ValueError):
+            SharedMemory(self.fresh(), create=True, size=8, fastlock=True, lock=False)
+        a = self.make(8)
+        with self.assertRaises(ValueError):
+            SharedMemory(a.name, fastlock=True)
+        with self.assertRaises(TypeError):
+            SharedMemory(a.name, fastlock=True, create=False, size=8, foo=1)
+
+    def test_lock_after_unlink_after_close(self):
+        a = self.make(8)
+        b = self.attach(a.name)
+        a.close()
+        a.unlink()  # by the identity kept at close: marks the block removed
+        with self.assertRaises(FileNotFoundError) as cm:
+            b.lock()
+        self.assertEqual(cm.exception.errno, errno.EIDRM)
+
+
 class TestShareableList(Base):
     def test_basics(self):
         sl = sysvshm.ShareableList([1, 2.5, "two", b"three", None, True])

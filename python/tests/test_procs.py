@@ -358,5 +358,31 @@ class TestWithC(Base):
             a.lock()
 
 
+class FastLockMixin:
+    """Blocks made with fastlock=True."""
+
+    def make(self, size=64, **kw):
+        kw.setdefault("fastlock", True)
+        shm = super().make(size, **kw)
+        self.assertTrue(shm.fastlock)
+        return shm
+
+
+class TestForkFast(FastLockMixin, TestFork):
+    pass
+
+
+class TestSpawnFast(FastLockMixin, TestSpawn):
+    pass
+
+
+class TestLockHolderDiesFast(FastLockMixin, TestLockHolderDies):
+    pass
+
+
+class TestWaitingFast(FastLockMixin, TestWaiting):
+    pass
+
+
 if __name__ == "__main__":
     taprunner.main()
