@@ -165,6 +165,16 @@ release_reader(sysvshm_t *h, unsigned k)
 static void
 clear_slot(sysvshm_t *h, unsigned k)
 {
+    volatile uint32_t *ctl = &h->lk->lk_ctl;
+    uint32_t c = ld(ctl);
+
+    /* A dead writer named `next' first: else the release would hand the
+     * lock to the slot's new owner, who never asked for it. */
+    while ((c & SVS_LK_NEXT_MASK) == (k + 1) << SVS_LK_NEXT_SHIFT) {
+        if (cas(ctl, c, c & ~SVS_LK_NEXT_MASK))
+            break;
+        c = ld(ctl);
+    }
     release_writer(h, k);
     if (ld(&h->lk->lk_readers) & ((uint32_t)1 << k))
         release_reader(h, k);
