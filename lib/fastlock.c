@@ -301,13 +301,18 @@ take_slot(sysvshm_t *h, long timeout_ms, long long start)
             errno = EBUSY;
             return -1;
         }
-        if (timeout_ms > 0 && slice_left(timeout_ms, start) == 0) {
-            errno = ETIMEDOUT;
-            return -1;
+        if (timeout_ms > 0) {
+            long ms = slice_left(timeout_ms, start);
+
+            if (ms == 0) {
+                errno = ETIMEDOUT;
+                return -1;
+            }
+            if (us > ms * 1000L)
+                us = ms * 1000L;
         }
         svs_sleep_us(us);
-        if (us < 50000)
-            us *= 2;
+        us = us * 2 > SLICE_MS * 1000L ? SLICE_MS * 1000L : us * 2;
     }
 }
 
@@ -372,11 +377,10 @@ sleep_once(sysvshm_t *h, uint32_t c, int pending, uint32_t next, long timeout_ms
     rc = svs_semop_timed(h->semid, &op, 1, ms);
     if (rc == 0)
         return 1;
-    if (errno == EINTR)
-        return 0;
-    if (errno != EAGAIN)
+    if (errno != EAGAIN && errno != EINTR)
         return sem_error();
-    /* The slice ran out without a token: take the count back, and look at
+    /* No token (the slice ran out, or a signal came): take the count back,
+     * so that signals do not pile up registrations; after a slice, look at
      * the holder's presence before sleeping again. */
     {
         uint32_t d = ld(ctl);
@@ -384,7 +388,8 @@ sleep_once(sysvshm_t *h, uint32_t c, int pending, uint32_t next, long timeout_ms
         while ((d >> SVS_LK_SLEEP_SHIFT) != 0 && !cas(ctl, d, d - SVS_LK_SLEEP_ONE))
             d = ld(ctl);
     }
-    *looked = 0;
+    if (errno == EAGAIN)
+        *looked = 0;
     return 0;
 }
 
@@ -397,9 +402,19 @@ drain_readers(sysvshm_t *h, long timeout_ms, long long start)
     int saved;
 
     for (;;) {
-        if (ld(&h->lk->lk_readers) == 0)
+        uint32_t r = ld(&h->lk->lk_readers);
+
+        if (r == 0)
             return 0;
         if (timeout_ms == 0) {
+            /* Try once, but not against the dead: a reader that died
+             * holding its lock is cleared now, as a waiter would. */
+            if (!looked) {
+                looked = 1;
+                if (recover_dead(h, 0, r) < 0)
+                    break;
+                continue;
+            }
             errno = EBUSY;
             break;
         }
@@ -489,6 +504,15 @@ svs_fast_lock(sysvshm_t *h, int how, long timeout_ms, long long start)
             continue;
         }
         if (timeout_ms == 0) {
+            /* Try once, but not against the dead: a holder that died is
+             * cleared now, as a waiter would, and the lock looked at
+             * again. */
+            if (!looked) {
+                looked = 1;
+                if (recover_dead(h, c & SVS_LK_WMASK, 0) < 0)
+                    return -1;
+                continue;
+            }
             errno = EBUSY;
             return -1;
         }
@@ -498,8 +522,14 @@ svs_fast_lock(sysvshm_t *h, int how, long timeout_ms, long long start)
             int saved = errno;
 
             if (how == SYSVSHM_WRITE && withdraw(h, me)) {
-                if (saved == ETIMEDOUT)
-                    return drain_readers(h, 0, start); /* got it just in time */
+                if (saved == ETIMEDOUT) {
+                    /* Handed to us at the deadline: ours if no reader is
+                     * in the way (a try-once wait for them). */
+                    if (drain_readers(h, 0, start) == 0)
+                        return 0;
+                    errno = ETIMEDOUT;
+                    return -1;
+                }
                 release_writer(h, (unsigned)h->slot);
             }
             errno = saved;
