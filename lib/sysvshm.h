@@ -78,7 +78,13 @@ typedef struct sysvshm sysvshm_t;
  *
  * name:  the block's name, or NULL for a fresh unique name (at most 32 bytes;
  *        read it back with sysvshm_name).  Only read during the call.
- * flags: 0 or SYSVSHM_NOLOCK (no semaphore set: sysvshm_lock fails ENOTSUP).
+ * flags: 0, SYSVSHM_NOLOCK (no semaphore set: sysvshm_lock fails ENOTSUP)
+ *        or SYSVSHM_FASTLOCK (format version 2: the lock takes no system call
+ *        when no other handle holds or waits for it; at most 32 handles can
+ *        have locked the block at once; only libsysvshm 0.2 and later, or
+ *        code following docs/format.md "The fast lock", can use the block).
+ *        Where the build has no lock-free atomics, SYSVSHM_FASTLOCK makes an
+ *        ordinary block.
  * mode:  permission bits of the segment and its semaphore set, used as given
  *        (no umask).  Must include 0600 and nothing outside 0666: execute
  *        bits are the library's own marks (docs/format.md).
@@ -87,7 +93,7 @@ typedef struct sysvshm sysvshm_t;
  * errno set:
  *   EINVAL        name empty or containing '/' after the first byte, size 0,
  *                 size too large to represent with the header (near SIZE_MAX),
- *                 unknown flags, bad mode; also shmget's EINVAL for a size
+ *                 unknown flags, SYSVSHM_NOLOCK with SYSVSHM_FASTLOCK, bad mode; also shmget's EINVAL for a size
  *                 above the system's maximum segment size (SHMMAX).
  *   ENAMETOOLONG  name longer than SYSVSHM_NAME_MAX.
  *   EEXIST        a block of that name exists (or is being created by a live
@@ -212,7 +218,11 @@ SYSVSHM_API int sysvshm_remove_v2(const char *name, int flags);
  * about that many milliseconds.  A signal delivered while waiting does not end
  * the wait (the timeout still counts from the call).  The lock is taken with
  * SEM_UNDO: if the holder dies, the kernel releases it.  Data written under
- * the writer lock is visible to whoever takes the lock next.
+ * the writer lock is visible to whoever takes the lock next.  A block made
+ * with SYSVSHM_FASTLOCK keeps these promises with atomic operations in its
+ * header: a dead holder's lock is taken back by the next locker (by one
+ * already waiting, within about 50 ms); the handle's first lock takes one of
+ * the block's 32 slots, which it keeps until it is closed.
  *
  * Returns 0 when the lock is held; SYSVSHM_RECOVERED (also held) when the last
  * writer died holding the lock, so the data may be half-updated (a writer that
@@ -222,10 +232,14 @@ SYSVSHM_API int sysvshm_remove_v2(const char *name, int flags);
  *   EDEADLK    this handle already holds a lock.
  *   ENOTSUP    the block was made with SYSVSHM_NOLOCK.
  *   EBADF      SYSVSHM_WRITE on a read-only handle.
- *   EBUSY      timeout_ms == 0 and the lock is not free.
+ *   EBUSY      timeout_ms == 0 and the lock is not free (fast lock: or no
+ *              slot is free).
  *   ETIMEDOUT  timeout_ms > 0 elapsed.
  *   EIDRM      the block was destroyed.
- *   EACCES     the semaphore set's permissions deny us.
+ *   EACCES     the semaphore set's permissions deny us (fast lock, read-only
+ *              handle: the block may not be mapped read-write for the lock).
+ *   ENOTSUP    also: a SYSVSHM_FASTLOCK block, in a build without atomics.
+ *   EMFILE, ENOMEM  fast lock, read-only handle: its second mapping failed.
  *   EAGAIN     SYSVSHM_READ when the most readers a semaphore can count
  *              (SEMVMX, 32767 on most systems) already hold the lock.
  */
@@ -235,7 +249,7 @@ SYSVSHM_API int sysvshm_lock(sysvshm_t *shm, int how, long timeout_ms);
  * Release the lock this handle holds.
  * Returns 0, or -1 with errno EINVAL (shm is NULL), EPERM (this handle, in
  * this process, holds no lock), EIDRM (the block was destroyed meanwhile; the
- * handle no longer holds the lock).
+ * handle no longer holds the lock; a SYSVSHM_FASTLOCK block answers 0).
  */
 SYSVSHM_API int sysvshm_unlock(sysvshm_t *shm);
 
