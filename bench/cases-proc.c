@@ -1218,8 +1218,8 @@ out:
     return (double)total / ((t_end - t0) / 1e9);
 }
 
-/* Processes that can hold a fast lock's block at once: one slot each
- * (docs/format.md, "The fast lock"); more would wait for a slot. */
+/* Processes that can use a fast lock's block at once: each takes one of
+ * the block's slots (SVS_SLOTS in lib/svs_int.h); more would wait for one. */
 #define FAST_SLOTS 32
 
 void
