@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -426,6 +427,24 @@ drop_block(const char *name)
     unreg_block(name);
 }
 
+int
+bench_is_fast(const sysvshm_t *h)
+{
+    /* The header's version field: offset 8 (docs/format.md). */
+    int id = shmget(sysvshm_key(h), 0, 0);
+    unsigned char *p;
+    uint32_t v;
+
+    if (id < 0)
+        return -1;
+    p = shmat(id, NULL, SHM_RDONLY);
+    if (p == (void *)-1)
+        return -1;
+    memcpy(&v, p + 8, sizeof v);
+    shmdt(p);
+    return v == 2;
+}
+
 static void
 reg_id(int *a, int *n, int id)
 {
@@ -745,6 +764,11 @@ extern const char *G_CREATE, *G_ATTACH, *G_LOCK, *G_BULK, *G_SCALE_LIB;
 extern const char *V_LIB, *V_LIB_W, *V_LIB_R, *V_RAW, *V_RAWSEM, *V_PY, *V_MEMCPY,
     *V_PIPE, *V_LIBBULK, *V_LIBBULK2, *V_SCALE_LO, *V_SCALE_HI, *V_RAWT_C,
     *V_RAWT_A, *V_RAWSEMT, *V_BULKBOUND, *V_PYB, *V_PYSV, *V_PYLW;
+extern const char *V_LIB_FW, *V_LIB_FR, *V_RMX, *G_PP, *V_RELAY, *V_FRELAY,
+    *V_CONT_W, *V_CONT_FW;
+extern char cont_group_2[], cont_group_n[];
+extern int cont_n;
+static char target_cont_n[64];
 
 static struct target targets[] = {
     { "attach+close <= 1.3x raw SysV", NULL, NULL, NULL, NULL, 1, 1.3, 0, 0 },
@@ -769,8 +793,16 @@ static struct target targets[] = {
     { "sysvshm attach+close <= 1x multiprocessing", NULL, NULL, NULL, NULL, 1, 1.0, 0, 0 },
     { "sysvshm create cycle <= 1x multiprocessing", NULL, NULL, NULL, NULL, 1, 1.0, 0, 0 },
     { "with shm.lock(): <= 1.5x C writer lock+unlock", NULL, NULL, NULL, NULL, 1, 1.5, 0, 0 },
+    /* The fast lock (TARGET_FAST and on): uncontended against the robust
+     * mutex, contended against today's lock (must not be slower). */
+    { "fast writer lock+unlock <= 1.5x robust mutex pair", NULL, NULL, NULL, NULL, 1, 1.5, 0, 0 },
+    { "fast reader lock+unlock <= 1.5x robust mutex pair", NULL, NULL, NULL, NULL, 1, 1.5, 0, 0 },
+    { "fast lock contended, ping-pong time <= 1x today's", NULL, NULL, NULL, NULL, 1, 1.0, 0, 0 },
+    { "fast lock contended, 2 procs ops/s >= 1x today's", NULL, NULL, NULL, NULL, 0, 1.0, 0, 0 },
+    { target_cont_n, NULL, NULL, NULL, NULL, 0, 1.0, 0, 0 },
 };
 #define TARGET_PYMOD 17
+#define TARGET_FAST 20
 #define NTARGETS ((int)(sizeof targets / sizeof targets[0]))
 
 static void
@@ -821,6 +853,17 @@ eval_targets(void)
     target_set(17, G_ATTACH, V_PYSV, G_ATTACH, V_PY);
     target_set(18, G_CREATE, V_PYSV, G_CREATE, V_PY);
     target_set(19, G_LOCK, V_PYLW, G_LOCK, V_LIB_W);
+    target_set(20, G_LOCK, V_LIB_FW, G_LOCK, V_RMX);
+    target_set(21, G_LOCK, V_LIB_FR, G_LOCK, V_RMX);
+    target_set(22, G_PP, V_FRELAY, G_PP, V_RELAY);
+    target_set(23, cont_group_2, V_CONT_FW, cont_group_2, V_CONT_W);
+    target_set(24, cont_group_n, V_CONT_FW, cont_group_n, V_CONT_W);
+    if (cont_n > 2)
+        snprintf(target_cont_n, sizeof target_cont_n,
+                 "fast lock contended, %d procs ops/s >= 1x today's", cont_n);
+    else
+        snprintf(target_cont_n, sizeof target_cont_n,
+                 "fast lock contended, >2 procs ops/s >= 1x today's");
     for (i = 0; i < NTARGETS; i++) {
         struct target *t = &targets[i];
         double n = res_median(find_result(t->num_group, t->num_variant));
@@ -849,10 +892,12 @@ print_targets(void)
             printf("The same against baselines doing the same work (see docs/performance.md):\n");
         if (i == TARGET_PYMOD)
             printf("The Python module sysvshm, against multiprocessing (sustained) and C:\n");
+        if (i == TARGET_FAST)
+            printf("The fast lock (SYSVSHM_FASTLOCK), against a robust mutex and today's lock:\n");
         if (is_nan(t->ratio))
-            printf("  %-48s %-8s %s\n", t->what, "-", t->status);
+            printf("  %-51s %-8s %s\n", t->what, "-", t->status);
         else
-            printf("  %-48s %6.2fx  %s\n", t->what, t->ratio, t->status);
+            printf("  %-51s %6.2fx  %s\n", t->what, t->ratio, t->status);
     }
 }
 

@@ -147,6 +147,10 @@ void unreg_posix(const char *name);
 void cleanup_all(void);
 /* Remove a block by name (registered or not) and forget it. */
 void drop_block(const char *name);
+/* 1 if h's block is of format version 2 (the fast lock), 0 if not, -1 with
+ * errno set.  A build without atomics makes a version 1 block when asked for
+ * SYSVSHM_FASTLOCK: the fast lock's rows must not measure the other lock. */
+int bench_is_fast(const sysvshm_t *h);
 
 /* ---- processes (bench.c) ---- */
 /* fork(); the child resets signals, runs fn(ctx, i) and _exits with its

@@ -3,8 +3,9 @@
  *   1. create+close+unlink and attach+close, against raw SysV, POSIX shm and
  *      Python's multiprocessing SharedMemory, and the same through this
  *      project's Python module sysvshm (both in a subprocess);
- *   2. uncontended lock+unlock, against a raw semop pair, a process-shared
- *      pthread mutex and a POSIX semaphore, and `with shm.lock()' in Python;
+ *   2. uncontended lock+unlock, today's lock and the fast lock
+ *      (SYSVSHM_FASTLOCK), against a raw semop pair, a process-shared pthread
+ *      mutex and a POSIX semaphore, and `with shm.lock()' in Python;
  *   6. attach latency with many other blocks live, and a 4 GiB block.
  *
  * Copyright (c) 2026 The libsysvshm authors.  BSD-2-Clause, see LICENSE.
@@ -48,6 +49,9 @@ const char *V_PYLW = "Python sysvshm: with shm.lock()";
 const char *V_PYLR = "Python sysvshm: with shm.lock(write=False)";
 const char *V_LIB_W = "libsysvshm writer";
 const char *V_LIB_R = "libsysvshm reader";
+const char *V_LIB_FW = "libsysvshm fast writer (SYSVSHM_FASTLOCK)";
+const char *V_LIB_FR = "libsysvshm fast reader (SYSVSHM_FASTLOCK)";
+const char *V_RMX = "pthread mutex, process-shared + robust";
 const char *V_RAWSEM = "raw semop pair, SEM_UNDO";
 const char *V_RAWT_C = "raw SysV + writes the first page";
 const char *V_RAWT_A = "raw SysV + reads the first page";
@@ -713,20 +717,25 @@ mutex_init(pthread_mutex_t *m, int robust)
 void
 case_lock(void)
 {
-    char name[64], sname[64];
-    sysvshm_t *h, *sh;
-    struct lk w, r, raw, raw3, mx, rmx, ps;
+    char name[64], fname[64], sname[64];
+    sysvshm_t *h, *fh, *sh;
+    struct lk w, r, fw, fr, raw, raw3, mx, rmx, ps;
     struct pyrun pyw, pyr;
-    struct variant v[10];
+    struct variant v[12];
     unsigned char *buf;
-    int nv = 0, e;
+    int nv = 0, e, fast = -1, fast_errno = 0;
 
     progress("case 2: uncontended lock + unlock");
     bench_name(name, sizeof name, "lock");
+    bench_name(fname, sizeof fname, "lock-fast");
     bench_name(sname, sizeof sname, "lock-sync");
     reg_block(name);
+    reg_block(fname);
     reg_block(sname);
     h = sysvshm_create(name, opt.size, 0, 0600);
+    fh = sysvshm_create(fname, opt.size, SYSVSHM_FASTLOCK, 0600);
+    if (fh == NULL || (fast = bench_is_fast(fh)) < 0)
+        fast_errno = errno;
     /* The mutexes and the POSIX semaphore live in a block too, as they would
      * in a program that uses this library with its own locking. */
     sh = sysvshm_create(sname, 4096, SYSVSHM_NOLOCK, 0600);
@@ -742,6 +751,10 @@ case_lock(void)
     w.how = SYSVSHM_WRITE;
     r = w;
     r.how = SYSVSHM_READ;
+    fw = w;
+    fw.h = fh;
+    fr = fw;
+    fr.how = SYSVSHM_READ;
     raw = w;
     raw.semid = sem_make(bench_free_key(), 1, 1);
     raw3 = w;
@@ -766,6 +779,21 @@ case_lock(void)
     v[nv].res = res_new(G_LOCK, V_LIB_R, U_NS, 0);
     v[nv].loop = loop_lib_lock;
     v[nv++].ctx = &r;
+    v[nv].res = res_new(G_LOCK, V_LIB_FW, U_NS, 0);
+    v[nv].loop = loop_lib_lock;
+    v[nv++].ctx = &fw;
+    v[nv].res = res_new(G_LOCK, V_LIB_FR, U_NS, 0);
+    v[nv].loop = loop_lib_lock;
+    v[nv++].ctx = &fr;
+    if (fast != 1) {
+        if (fast < 0)
+            res_note(v[nv - 2].res, 0, "skipped: %s: %s", fh ? "header" : "create",
+                     strerror(fast_errno));
+        else
+            res_note(v[nv - 2].res, 0, "skipped: a version 1 block was made "
+                     "(a build without atomics)");
+        res_note(v[nv - 1].res, 0, "skipped: as above");
+    }
     v[nv].res = res_new(G_LOCK, "raw semop, the library's 3-op writer set", U_NS, 0);
     v[nv].loop = loop_raw_3op;
     v[nv++].ctx = &raw3;
@@ -776,7 +804,7 @@ case_lock(void)
     v[nv++].ctx = &mx;
     if ((e = mutex_init(mx.mutex, 0)) != 0)
         res_note(v[nv - 1].res, 0, "skipped: %s", strerror(e));
-    v[nv].res = res_new(G_LOCK, "pthread mutex, process-shared + robust", U_NS, 0);
+    v[nv].res = res_new(G_LOCK, V_RMX, U_NS, 0);
     v[nv].loop = loop_mutex;
     v[nv++].ctx = &rmx;
     if ((e = mutex_init(rmx.mutex, 1)) != 0)
@@ -797,11 +825,16 @@ out:
         sysvshm_unlink(h);
         sysvshm_close(h);
     }
+    if (fh != NULL) {
+        sysvshm_unlink(fh);
+        sysvshm_close(fh);
+    }
     if (sh != NULL) {
         sysvshm_unlink(sh);
         sysvshm_close(sh);
     }
     unreg_block(name);
+    unreg_block(fname);
     unreg_block(sname);
 }
 
