@@ -17,6 +17,7 @@ C benchmark to put in its table.  --what takes a comma-separated list of:
   sv-attach  sysvshm: SharedMemory(name) + close()  (of a block made once)
   sv-lockw   sysvshm: `with shm.lock(): pass`              (writer)
   sv-lockr   sysvshm: `with shm.lock(write=False): pass`   (reader)
+  sv-lockw-fast  the writer's loop on a block made with fastlock=True
 
 The loops are timed here, so interpreter start-up is not counted.  Prints
 "version X.Y.Z", then for create and attach "<what>-first <ns> 1" (the
@@ -219,12 +220,13 @@ def main():
                 elif what == "sv-create-uc":
                     fn = sv_create_uc_loop
                 else:
+                    kw = {"fastlock": True} if what.endswith("-fast") else {}
                     sysvshm.SharedMemory(name=name, create=True,
-                                         size=a.size).close()
+                                         size=a.size, **kw).close()
                     if what == "sv-attach":
                         fn = sv_attach_loop
-                    elif what in ("sv-lockw", "sv-lockr"):
-                        fn, close = sv_lock_loop(what == "sv-lockw")
+                    elif what in ("sv-lockw", "sv-lockr", "sv-lockw-fast"):
+                        fn, close = sv_lock_loop(what != "sv-lockr")
                         closers.append(close)
                     else:
                         fn = None

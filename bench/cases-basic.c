@@ -312,7 +312,8 @@ loop_posix_attach(void *c, long n)
 struct pyrun {
     const char *what;      /* bench-python.py --what: "create", "attach"
                             * (multiprocessing), "sv-create", "sv-attach",
-                            * "sv-lockw", "sv-lockr" (sysvshm) */
+                            * "sv-lockw", "sv-lockr", "sv-lockw-fast"
+                            * (sysvshm) */
     struct result *first;  /* filled alongside the sustained result; */
     struct result *burst;  /* NULL for the sysvshm ones (no tracker) */
 };
@@ -720,8 +721,8 @@ case_lock(void)
     char name[64], fname[64], sname[64];
     sysvshm_t *h, *fh, *sh;
     struct lk w, r, fw, fr, raw, raw3, mx, rmx, ps;
-    struct pyrun pyw, pyr;
-    struct variant v[12];
+    struct pyrun pyw, pyr, pywf;
+    struct variant v[13];
     unsigned char *buf;
     int nv = 0, e, fast = -1, fast_errno = 0;
 
@@ -816,6 +817,8 @@ case_lock(void)
         res_note(v[nv - 1].res, 0, "skipped: sem_init: %s", strerror(errno));
     add_python_sv(v, &nv, &pyw, G_LOCK, V_PYLW, "sv-lockw");
     add_python_sv(v, &nv, &pyr, G_LOCK, V_PYLR, "sv-lockr");
+    add_python_sv(v, &nv, &pywf, G_LOCK, "Python sysvshm: with shm.lock(), fast lock",
+                  "sv-lockw-fast");
     run_group(v, nv);
     sem_drop(raw.semid);
     sem_drop(raw3.semid);
