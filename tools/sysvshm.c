@@ -1318,8 +1318,13 @@ stat_print(FILE *fp, const struct seginfo *s)
         fputs("semaphores:  not made yet\n", fp);
         return;
     case LK_MISSING:
-        fprintf(fp, "semaphores:  set %d named by the header is missing or not the one "
-                "at the key\n", lk->semid);
+        if ((s->hflags & SVS_HF_FAST) && lk->have_semds && lk->nsems != SVS_NSEMS_FAST)
+            fprintf(fp, "semaphores:  set %d named by the header has %lu semaphores, not "
+                    "the fast lock's %d: not the block's\n", lk->semid, lk->nsems,
+                    SVS_NSEMS_FAST);
+        else
+            fprintf(fp, "semaphores:  set %d named by the header is missing or not the one "
+                    "at the key\n", lk->semid);
         return;
     default:
         break;
