@@ -2081,8 +2081,8 @@ take_lock(sysvshm_t *h, const char *name, int how, long timeout, int nolock_ok, 
         else if (err == ETIMEDOUT)
             block_msg(name, "timed out waiting for the lock", hint);
         else if (err == ENOTSUP && h->fast)
-            block_error(name, err, "it was made with the fast lock (create --fast), which "
-                        "this build of the library lacks: it has no atomic operations");
+            block_error(name, err, "it was made with `create --fast', whose lock this "
+                        "build of the library cannot take: it has no atomic operations");
         else
             block_error(name, err, use_hint(name, err));
         return -1;
