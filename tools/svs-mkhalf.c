@@ -16,6 +16,8 @@
  *   foreign    no header, other bytes: another program's segment on the key
  *   stray-set  only a semaphore set of the library, no segment: its block
  *              was removed by hand or its remover died between the two
+ *   ready      a complete block, as a creator leaves it (with --fast, one
+ *              of the fast lock even where this build cannot make one)
  *
  * A child process makes the segment at the name's first key (--probe N: the
  * Nth key of its probe sequence) with raw shmget, marked as the library marks
@@ -50,7 +52,8 @@
 
 #define SIZE 4096
 
-enum kind { K_INIT, K_UNLINKING, K_PARTIAL, K_PREFIX, K_DAMAGED, K_FOREIGN, K_STRAY };
+enum kind { K_INIT, K_UNLINKING, K_PARTIAL, K_PREFIX, K_DAMAGED, K_FOREIGN, K_STRAY,
+            K_READY };
 
 struct opts {
     enum kind kind;
@@ -174,6 +177,9 @@ make(const char *bare, size_t len, const struct opts *o, int out)
     case K_DAMAGED:
         h->state = 0x42414421u; /* "BAD!": no state the library writes */
         break;
+    case K_READY:
+        h->state = SVS_STATE_READY;
+        break;
     default:
         h->state = 0;
         break;
@@ -205,7 +211,7 @@ static int
 usage(void)
 {
     fprintf(stderr, "usage: svs-mkhalf NAME init|unlinking|partial|prefix|damaged|foreign|"
-            "stray-set [--lock] [--fast] [--live] [--attached] [--nomark] [--probe N]\n");
+            "stray-set|ready [--lock] [--fast] [--live] [--attached] [--nomark] [--probe N]\n");
     return 2;
 }
 
@@ -213,7 +219,8 @@ int
 main(int argc, char **argv)
 {
     static const char *const kinds[] = {
-        "init", "unlinking", "partial", "prefix", "damaged", "foreign", "stray-set", NULL
+        "init", "unlinking", "partial", "prefix", "damaged", "foreign", "stray-set", "ready",
+        NULL
     };
     struct opts o;
     const char *bare;
