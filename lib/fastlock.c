@@ -233,7 +233,10 @@ recover_dead(sysvshm_t *h, uint32_t writer_slot1, uint32_t readers)
     arg.array = v;
     if (semctl(h->semid, 0, GETALL, arg) < 0)
         return sem_error();
-    if (writer_slot1 != 0 && writer_slot1 - 1 != (uint32_t)h->slot &&
+    /* lk_ctl can be written by any writer of the block: a slot beyond the
+     * set is nobody's to recover, and must not index v. */
+    if (writer_slot1 != 0 && writer_slot1 <= SVS_SLOTS &&
+        writer_slot1 - 1 != (uint32_t)h->slot &&
         v[SVS_SEM_SLOT0 + writer_slot1 - 1] == 0 &&
         recover_slot(h, writer_slot1 - 1) < 0)
         return -1;

@@ -103,6 +103,7 @@ int
 svs_header_prefix(const struct svs_header *h, size_t segsz)
 {
     size_t k;
+    int fast;
 
     if (segsz <= SVS_DATA_OFF)
         return 0; /* too small to ever be a block */
@@ -110,10 +111,14 @@ svs_header_prefix(const struct svs_header *h, size_t segsz)
         if (h->magic[k] != 0)
             return 0;
     /* Creation writes every field but the magic first, so each field is
-     * still zero or what a creator writes; the name is checked by callers. */
-    if (!zero_or(h->version, SVS_FORMAT_VERSION) || !zero_or(h->state, SVS_STATE_INIT) ||
+     * still zero or what a creator writes; the name is checked by callers.
+     * A creator of a fast-lock block writes version 2 and both lock flags. */
+    fast = h->version == SVS_FORMAT_VERSION_FAST || h->flags == (SVS_HF_LOCK | SVS_HF_FAST);
+    if (!zero_or(h->version, fast ? SVS_FORMAT_VERSION_FAST : SVS_FORMAT_VERSION) ||
+        !zero_or(h->state, SVS_STATE_INIT) ||
         !zero_or(h->size, (uint64_t)(segsz - SVS_DATA_OFF)) ||
-        !zero_or(h->data_off, SVS_DATA_OFF) || !zero_or(h->flags, SVS_HF_LOCK) ||
+        !zero_or(h->data_off, SVS_DATA_OFF) ||
+        !zero_or(h->flags, fast ? SVS_HF_LOCK | SVS_HF_FAST : SVS_HF_LOCK) ||
         !(h->semid == 0 || h->semid == -1) || h->probe >= SYSVSHM_PROBE_MAX ||
         h->name_len > SYSVSHM_NAME_MAX || h->writer != 0)
         return 0;

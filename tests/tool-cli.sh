@@ -28,6 +28,8 @@ expect 2 "ls with an operand" "$tool" ls extra
 expect 2 "stat without NAME" "$tool" stat
 expect 2 "stat with two names" "$tool" stat a b
 expect 2 "create without SIZE" "$tool" create x
+expect 2 "create --fast --nolock" "$tool" create x 1k --fast --nolock
+one_line_error "create --fast --nolock"
 expect 2 "create without anything" "$tool" create
 one_line_error "create without anything"
 expect 2 "rm without NAME" "$tool" rm

@@ -23,6 +23,7 @@ tools_tests = \
 	tests/tool-blocks.sh \
 	tests/tool-data.sh \
 	tests/tool-gc.sh \
-	tests/tool-ipcs.sh
+	tests/tool-ipcs.sh \
+	tests/tool-fast.sh
 TESTS += $(tools_tests)
 EXTRA_DIST += $(tools_tests) tests/tool-lib.sh

@@ -107,11 +107,112 @@ fill_from_ds(struct seginfo *s, const struct shmid_ds *ds)
 
 /* ---- the lock ------------------------------------------------------------- */
 
+static unsigned
+bit_count(uint32_t v)
+{
+    unsigned n = 0;
+
+    for (; v != 0; v &= v - 1)
+        n++;
+    return n;
+}
+
+/*
+ * A version 2 block's lock words and its set's values (v, SVS_NSEMS_FAST
+ * of them), read so that they agree: words, set, words again, until both
+ * looks at the words match -- a holder that let go and gave its slot back
+ * in between would otherwise look like a dead one.  The header copy h
+ * stands in when the segment cannot be attached again.  Returns 0, or -1
+ * with GETALL's errno.
+ */
+static int
+read_fast_words(struct seginfo *s, const struct svs_header *h, unsigned short *v)
+{
+    struct lockinfo *lk = &s->lock;
+    const struct svs_header *live;
+    union semun arg;
+    void *addr;
+    int tries;
+
+    arg.array = v;
+    lk->lk_ctl = h->lk_ctl;
+    lk->lk_readers = h->lk_readers;
+    addr = shmat(s->shmid, NULL, SHM_RDONLY);
+    if (addr == (void *)-1)
+        return semctl(h->semid, 0, GETALL, arg) < 0 ? -1 : 0;
+    live = addr;
+    for (tries = 0;; tries++) {
+        uint32_t c = live->lk_ctl, r = live->lk_readers;
+        int32_t w = live->writer;
+
+        if (semctl(h->semid, 0, GETALL, arg) < 0) {
+            int saved = errno;
+
+            shmdt(addr);
+            errno = saved;
+            return -1;
+        }
+        lk->lk_ctl = c;
+        lk->lk_readers = r;
+        lk->writer = (long)w;
+        if ((live->lk_ctl == c && live->lk_readers == r) || tries == 4)
+            break;
+    }
+    shmdt(addr);
+    lk->writer_alive = lk->writer > 0 ? svs_pid_alive(lk->writer) : 0;
+    return 0;
+}
+
+/* What the fast lock's words and presence semaphores say (see lockinfo). */
+static void
+judge_fast(struct lockinfo *lk, int semid, const unsigned short *v)
+{
+    uint32_t live_readers;
+    unsigned k;
+    int pid;
+
+    lk->wslot = lk->lk_ctl & SVS_LK_WMASK;
+    lk->sleepers = lk->lk_ctl >> SVS_LK_SLEEP_SHIFT;
+    lk->wake = v[SVS_SEM_WAKE];
+    lk->nreaders = bit_count(lk->lk_readers);
+    for (k = 0; k < SVS_SLOTS; k++) {
+        uint32_t b = (uint32_t)1 << k;
+        int mine = (lk->lk_readers & b) != 0 || lk->wslot == k + 1;
+
+        if (v[SVS_SEM_SLOT0 + k] != 0)
+            lk->present |= b;
+        else if (mine)
+            lk->dead |= b;
+        if (v[SVS_SEM_SLOT0 + k] != 0 || mine) {
+            pid = semctl(semid, (int)(SVS_SEM_SLOT0 + k), GETPID);
+            lk->slot_pid[k] = pid > 0 ? pid : 0;
+        }
+    }
+    /* A writer slot beyond the slots is no holder anybody can clear;
+     * a damaged word, shown as it is. */
+    lk->wlive = lk->wslot >= 1 && lk->wslot <= SVS_SLOTS &&
+                (lk->present & ((uint32_t)1 << (lk->wslot - 1))) != 0;
+    live_readers = lk->lk_readers & lk->present;
+    lk->r = bit_count(live_readers);
+    lk->pending = lk->wlive && lk->lk_readers != 0;
+    if (lk->wlive) {
+        lk->w = 1;
+        lk->pid_w = lk->slot_pid[lk->wslot - 1];
+    }
+    if (lk->wlive && lk->r == 0)
+        lk->kind = LK_WRITE;
+    else if (lk->r > 0)
+        lk->kind = LK_READ;
+    else
+        lk->kind = LK_FREE;
+}
+
 static void
 read_lock(struct seginfo *s, const struct svs_header *h)
 {
     struct lockinfo *lk = &s->lock;
-    unsigned short v[SVS_NSEMS];
+    unsigned short v[SVS_NSEMS_FAST];
+    unsigned long want;
     struct semid_ds sds;
     union semun arg;
     int pid;
@@ -134,17 +235,31 @@ read_lock(struct seginfo *s, const struct svs_header *h)
         return;
     }
     arg.buf = &sds;
-    if (semctl(h->semid, 0, IPC_STAT, arg) == 0) {
-        lk->have_semds = 1;
-        lk->nsems = (unsigned long)sds.sem_nsems;
-        lk->sem_mode = (unsigned)sds.sem_perm.mode & 0777u;
-        lk->sem_uid = sds.sem_perm.uid;
-        lk->sem_cuid = sds.sem_perm.cuid;
-        lk->sem_otime = sds.sem_otime;
-        lk->sem_ctime = sds.sem_ctime;
+    if (semctl(h->semid, 0, IPC_STAT, arg) < 0) {
+        /* Without its size, GETALL could write past v. */
+        lk->kind = errno == EACCES ? LK_DENIED : LK_MISSING;
+        return;
     }
-    if (lk->have_semds && lk->nsems != SVS_NSEMS) {
+    lk->have_semds = 1;
+    lk->nsems = (unsigned long)sds.sem_nsems;
+    lk->sem_mode = (unsigned)sds.sem_perm.mode & 0777u;
+    lk->sem_uid = sds.sem_perm.uid;
+    lk->sem_cuid = sds.sem_perm.cuid;
+    lk->sem_otime = sds.sem_otime;
+    lk->sem_ctime = sds.sem_ctime;
+    /* Each kind of block has a set of its own size (svs_int.h). */
+    want = (h->flags & SVS_HF_FAST) ? SVS_NSEMS_FAST : SVS_NSEMS;
+    if (!SVS_NSEMS_OK(lk->nsems) || lk->nsems != want) {
         lk->kind = LK_MISSING;
+        return;
+    }
+    if (h->flags & SVS_HF_FAST) {
+        lk->fast = 1;
+        if (read_fast_words(s, h, v) < 0) {
+            lk->kind = errno == EACCES ? LK_DENIED : LK_MISSING;
+            return;
+        }
+        judge_fast(lk, h->semid, v);
         return;
     }
     arg.array = v;

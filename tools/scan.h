@@ -52,6 +52,24 @@ struct lockinfo {
     unsigned sem_mode;
     uid_t sem_uid, sem_cuid;
     time_t sem_otime, sem_ctime;
+    /* A version 2 block's fast lock (lib/fastlock.c), from its lock words
+     * and its slots' presence semaphores read together; kind then says
+     * what the live holders hold, and w, r and t stay 0 but for r, the
+     * live readers. */
+    int fast;
+    uint32_t lk_ctl, lk_readers;
+    unsigned wslot;         /* the writer's slot + 1, 0 if none */
+    int wlive;              /* that slot's presence is 1 */
+    int pending;            /* a live writer waits for the readers to go */
+    unsigned sleepers;      /* registered sleepers (lk_ctl's count) */
+    unsigned wake;          /* wake-up tokens (semaphore SVS_SEM_WAKE) */
+    unsigned nreaders;      /* reader bits set in lk_readers */
+    uint32_t present;       /* bit k: slot k's presence semaphore is 1 */
+    uint32_t dead;          /* bit k: slot k's bits are set while its
+                             * presence is 0 -- a dead holder's, which the
+                             * next locker clears */
+    long slot_pid[SVS_SLOTS]; /* GETPID of the slot's presence semaphore
+                               * (its owner while it is 1), 0 if unknown */
 };
 
 /* One segment.  Fields from shmid_ds are valid when have_ds. */

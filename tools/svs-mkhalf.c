@@ -2,7 +2,8 @@
  * svs-mkhalf.c - test helper for `sysvshm gc': leaves behind what a process
  * that died half-way would, using the block header layout of svs_int.h.
  *
- *   svs-mkhalf NAME STATE [--lock] [--live] [--attached] [--nomark] [--probe N]
+ *   svs-mkhalf NAME STATE [--lock] [--fast] [--live] [--attached] [--nomark]
+ *              [--probe N]
  *
  * STATE is one of
  *   init       a creator that died before finishing: header in state INIT
@@ -15,6 +16,8 @@
  *   foreign    no header, other bytes: another program's segment on the key
  *   stray-set  only a semaphore set of the library, no segment: its block
  *              was removed by hand or its remover died between the two
+ *   ready      a complete block, as a creator leaves it (with --fast, one
+ *              of the fast lock even where this build cannot make one)
  *
  * A child process makes the segment at the name's first key (--probe N: the
  * Nth key of its probe sequence) with raw shmget, marked as the library marks
@@ -22,7 +25,9 @@
  * from shmget on, a remover adds SVS_MODE_DOOMED to the block's mode before
  * it writes UNLINKING, every set is made with SVS_SEM_MARK.  --nomark leaves
  * all marks out, as libsysvshm 0.1 did (or someone forging a header would).
- * With --lock a semaphore set named by the header is made too.  The child
+ * With --lock a semaphore set named by the header is made too; with --fast
+ * the block is one of the fast lock (format version 2, its set of
+ * SVS_NSEMS_FAST semaphores; implies --lock).  The child
  * detaches and exits; with --live it stays alive (detached) for up to 60
  * seconds instead: a creator still at work.  With --attached another process
  * stays attached to the segment for up to 60 seconds: a block in use.
@@ -47,11 +52,12 @@
 
 #define SIZE 4096
 
-enum kind { K_INIT, K_UNLINKING, K_PARTIAL, K_PREFIX, K_DAMAGED, K_FOREIGN, K_STRAY };
+enum kind { K_INIT, K_UNLINKING, K_PARTIAL, K_PREFIX, K_DAMAGED, K_FOREIGN, K_STRAY,
+            K_READY };
 
 struct opts {
     enum kind kind;
-    int lock, live, attached, nomark;
+    int lock, fast, live, attached, nomark;
     unsigned probe;
 };
 
@@ -71,10 +77,11 @@ quiet(void)
 static int
 make_set(key_t key, const struct opts *o)
 {
-    int semid = semget(key, SVS_NSEMS, IPC_CREAT | IPC_EXCL | 0600 |
+    int nsems = o->fast ? SVS_NSEMS_FAST : SVS_NSEMS;
+    int semid = semget(key, nsems, IPC_CREAT | IPC_EXCL | 0600 |
                        (o->nomark ? 0 : (int)SVS_SEM_MARK));
 
-    if (semid < 0 || svs_sem_init(semid, SVS_NSEMS) < 0) {
+    if (semid < 0 || svs_sem_init(semid, nsems) < 0) {
         fprintf(stderr, "svs-mkhalf: semget 0x%08x: %s\n", (unsigned)key, strerror(errno));
         if (semid >= 0)
             semctl(semid, 0, IPC_RMID);
@@ -134,10 +141,10 @@ make(const char *bare, size_t len, const struct opts *o, int out)
         shmctl(shmid, IPC_RMID, NULL);
         return -1;
     }
-    h->version = SVS_FORMAT_VERSION;
+    h->version = o->fast ? SVS_FORMAT_VERSION_FAST : SVS_FORMAT_VERSION;
     h->size = SIZE;
     h->data_off = SVS_DATA_OFF;
-    h->flags = o->lock ? SVS_HF_LOCK : 0;
+    h->flags = o->fast ? SVS_HF_LOCK | SVS_HF_FAST : o->lock ? SVS_HF_LOCK : 0;
     h->semid = -1;
     h->probe = o->probe;
     h->name_len = (uint32_t)len;
@@ -170,6 +177,9 @@ make(const char *bare, size_t len, const struct opts *o, int out)
     case K_DAMAGED:
         h->state = 0x42414421u; /* "BAD!": no state the library writes */
         break;
+    case K_READY:
+        h->state = SVS_STATE_READY;
+        break;
     default:
         h->state = 0;
         break;
@@ -201,7 +211,7 @@ static int
 usage(void)
 {
     fprintf(stderr, "usage: svs-mkhalf NAME init|unlinking|partial|prefix|damaged|foreign|"
-            "stray-set [--lock] [--live] [--attached] [--nomark] [--probe N]\n");
+            "stray-set|ready [--lock] [--fast] [--live] [--attached] [--nomark] [--probe N]\n");
     return 2;
 }
 
@@ -209,7 +219,8 @@ int
 main(int argc, char **argv)
 {
     static const char *const kinds[] = {
-        "init", "unlinking", "partial", "prefix", "damaged", "foreign", "stray-set", NULL
+        "init", "unlinking", "partial", "prefix", "damaged", "foreign", "stray-set", "ready",
+        NULL
     };
     struct opts o;
     const char *bare;
@@ -235,6 +246,8 @@ main(int argc, char **argv)
     for (i = 3; i < argc; i++) {
         if (strcmp(argv[i], "--lock") == 0)
             o.lock = 1;
+        else if (strcmp(argv[i], "--fast") == 0)
+            o.fast = o.lock = 1;
         else if (strcmp(argv[i], "--live") == 0)
             o.live = 1;
         else if (strcmp(argv[i], "--attached") == 0)

@@ -69,19 +69,23 @@ prefix(void)
 #define SEE_SHMMAX "see /proc/sys/kernel/shmmax or `ipcs -l'"
 #define SEE_SHMALL "see /proc/sys/kernel/shmall (in pages) or `ipcs -l'"
 #define SEE_COUNT "see /proc/sys/kernel/shmmni, /proc/sys/kernel/sem, /proc/sys/kernel/shmall or `ipcs -l'"
+#define SEE_SEMMSL "see the first field of /proc/sys/kernel/sem or `ipcs -l'"
 #elif defined(__sun)
 #define SEE_SHMMAX "see `prctl -n project.max-shm-memory $$'"
 #define SEE_SHMALL "see `prctl -n project.max-shm-memory $$'"
 #define SEE_COUNT "on Solaris, project.max-shm-ids and project.max-sem-ids: see `prctl -n project.max-shm-ids $$' and `ipcs -a'"
+#define SEE_SEMMSL "see `prctl -n process.max-sem-nsems $$'"
 #elif defined(__FreeBSD__) || defined(__NetBSD__) || defined(__OpenBSD__) || \
     defined(__DragonFly__) || defined(__APPLE__)
 #define SEE_SHMMAX "see `sysctl kern.ipc.shmmax'"
 #define SEE_SHMALL "see `sysctl kern.ipc.shmall' (in pages)"
 #define SEE_COUNT "see `sysctl kern.ipc.shmmni kern.ipc.semmni kern.ipc.semmns'"
+#define SEE_SEMMSL "see `sysctl kern.ipc.semmsl'"
 #else
 #define SEE_SHMMAX "see the system's IPC tunables (`ipcs -l' where it exists)"
 #define SEE_SHMALL "see the system's IPC tunables (`ipcs -l' where it exists)"
 #define SEE_COUNT "see the system's IPC tunables (`ipcs -l' where it exists)"
+#define SEE_SEMMSL "see the system's IPC tunables (`ipcs -l' where it exists)"
 #endif
 
 /* ---- messages ------------------------------------------------------------------- */
@@ -537,8 +541,9 @@ proc_rows(const char *path, int col, unsigned long long *sum, int pages)
     return rows;
 }
 
+/* nsems: the size of the set the block needs, 0 for none. */
 static const char *
-linux_enospc(unsigned long long want, int lock)
+linux_enospc(unsigned long long want, int nsems_needed)
 {
     unsigned long long shmmni, shmall, sem[4], pages, nsems;
     long nshm, nsets, pg = sysconf(_SC_PAGESIZE);
@@ -555,14 +560,14 @@ linux_enospc(unsigned long long want, int lock)
                  "/proc/sys/kernel/shmmni or `ipcs -l', and `sysvshm ls -a'", shmmni);
         return hintbuf;
     }
-    if (lock && nsets >= 0 && read_nums("/proc/sys/kernel/sem", sem, 4) == 0) {
+    if (nsems_needed > 0 && nsets >= 0 && read_nums("/proc/sys/kernel/sem", sem, 4) == 0) {
         if ((unsigned long long)nsets >= sem[3]) {
             snprintf(hintbuf, sizeof hintbuf, "not disk space: the limit on the number of "
                      "semaphore sets, SEMMNI (%llu), is reached; see the 4th field of "
                      "/proc/sys/kernel/sem or `ipcs -l', and `ipcs -s'", sem[3]);
             return hintbuf;
         }
-        if (nsems + SVS_NSEMS > sem[1]) {
+        if (nsems + (unsigned long long)nsems_needed > sem[1]) {
             snprintf(hintbuf, sizeof hintbuf, "not disk space: the limit on the number of "
                      "semaphores, SEMMNS (%llu), is reached; see the 2nd field of "
                      "/proc/sys/kernel/sem or `ipcs -l', and `ipcs -s'", sem[1]);
@@ -633,7 +638,7 @@ keys_hint(const char *name)
                 n += (size_t)snprintf(keysbuf + n, sizeof keysbuf - n, "%s semaphore set %d",
                                       shmid >= 0 ? " and" : "", semid);
             } else {
-                int ours = sds.sem_nsems == SVS_NSEMS &&
+                int ours = SVS_NSEMS_OK(sds.sem_nsems) &&
                            ((unsigned)sds.sem_perm.mode & SVS_SEM_MARK) != 0;
 
                 n += (size_t)snprintf(keysbuf + n, sizeof keysbuf - n,
@@ -654,23 +659,44 @@ keys_hint(const char *name)
     return keysbuf;
 }
 
-/* The hint for an error of sysvshm_create of `size' bytes. */
+/* The hint for an error of sysvshm_create of `size' bytes whose semaphore
+ * set has nsems semaphores (0: none). */
 static const char *
-create_hint(const char *name, int err, unsigned long long size, int lock)
+create_hint(const char *name, int err, unsigned long long size, int nsems)
 {
     switch (err) {
     case ENOSPC:
 #ifdef __linux__
-        if (linux_enospc(size + SVS_DATA_OFF, lock) != NULL)
+        if (linux_enospc(size + SVS_DATA_OFF, nsems) != NULL)
             return hintbuf;
 #else
         (void)size;
-        (void)lock;
 #endif
         return "not disk space: a system limit is reached: the number of shared memory "
                "segments (SHMMNI), of semaphore sets (SEMMNI) or semaphores (SEMMNS), or "
                "the total size of shared memory (SHMALL); " SEE_COUNT;
     case EINVAL:
+        if (nsems > SVS_NSEMS) {
+            /* The fast lock's set is the larger one (svs_int.h). */
+#ifdef __linux__
+            unsigned long long sem[4];
+
+            if (read_nums("/proc/sys/kernel/sem", sem, 4) == 0) {
+                if (sem[0] >= (unsigned long long)nsems)
+                    return "the size is probably above the system's maximum segment "
+                           "size (SHMMAX); " SEE_SHMMAX;
+                snprintf(hintbuf, sizeof hintbuf, "the fast lock needs a set of %d "
+                         "semaphores, above the system's limit per set, SEMMSL (%llu); "
+                         SEE_SEMMSL ", or create the block without --fast", nsems, sem[0]);
+                return hintbuf;
+            }
+#endif
+            snprintf(hintbuf, sizeof hintbuf, "the size is probably above the system's "
+                     "maximum segment size (SHMMAX; " SEE_SHMMAX "), or the fast lock's "
+                     "set of %d semaphores above the limit per set (SEMMSL; " SEE_SEMMSL ")",
+                     nsems);
+            return hintbuf;
+        }
         return "the size is probably above the system's maximum segment size "
                "(SHMMAX); " SEE_SHMMAX;
     case ENOMEM:
@@ -696,7 +722,18 @@ create_hint(const char *name, int err, unsigned long long size, int lock)
 static long
 lock_writer(const struct lockinfo *lk)
 {
+    /* The fast lock: the kernel's record of the writer slot's owner first;
+     * the header's mark is written only once the lock is held. */
+    if (lk->fast)
+        return lk->pid_w > 0 ? lk->pid_w : lk->writer;
     return lk->writer > 0 ? lk->writer : lk->pid_w;
+}
+
+/* lk_ctl names a writer slot that does not exist: no locker can clear it. */
+static int
+fast_bad_slot(const struct lockinfo *lk)
+{
+    return lk->fast && lk->wslot > SVS_SLOTS;
 }
 
 static const char *
@@ -712,7 +749,9 @@ lock_short(const struct seginfo *s, char *buf, size_t len)
     case LK_MISSING: return "missing";
     case LK_DENIED: return "?";
     case LK_FREE:
-        if (lk->writer > 0 && !lk->writer_alive)
+        if (fast_bad_slot(lk))
+            snprintf(buf, len, "damaged");
+        else if (lk->writer > 0 && !lk->writer_alive)
             snprintf(buf, len, "free(died:%ld)", lk->writer);
         else
             snprintf(buf, len, "free");
@@ -727,6 +766,26 @@ lock_short(const struct seginfo *s, char *buf, size_t len)
     n = strlen(buf);
     if (lk->t > 0 && n < len)
         snprintf(buf + n, len - n, ",waiting:%u", lk->t);
+    if (!lk->fast)
+        return buf;
+    /* A writer waiting for the readers holds new ones back; sleepers wait
+     * for the lock (readers or writers); a dead holder's bits stay until
+     * the next locker clears them. */
+    n = strlen(buf);
+    if (lk->pending && lk->kind == LK_READ && n < len)
+        snprintf(buf + n, len - n, ",pending:%ld", lock_writer(lk));
+    n = strlen(buf);
+    if (lk->sleepers > 0 && n < len)
+        snprintf(buf + n, len - n, ",sleeping:%u", lk->sleepers);
+    n = strlen(buf);
+    if (lk->dead != 0 && n < len) {
+        uint32_t d = lk->dead;
+        unsigned c = 0;
+
+        for (; d != 0; d &= d - 1)
+            c++;
+        snprintf(buf + n, len - n, ",dead:%u", c);
+    }
     return buf;
 }
 
@@ -738,7 +797,9 @@ lock_words(const struct lockinfo *lk, char *buf, size_t len)
         snprintf(buf, len, "write-locked by process %ld", lock_writer(lk));
     else if (lk->kind == LK_READ)
         snprintf(buf, len, "read-locked by %u reader%s%s", lk->r, lk->r == 1 ? "" : "s",
-                 lk->t > 0 ? ", a writer waiting" : "");
+                 lk->t > 0 || lk->pending ? ", a writer waiting" : "");
+    else if (fast_bad_slot(lk))
+        snprintf(buf, len, "its lock words are damaged: see `sysvshm stat'");
     else
         buf[0] = '\0';
 }
@@ -797,6 +858,38 @@ json_num_or_null(FILE *fp, const char *field, int have, long long v)
         fprintf(fp, "\"%s\": null", field);
 }
 
+/* A JSON array of the slots whose bit is set in mask. */
+static void
+json_slots(FILE *fp, const char *field, uint32_t mask)
+{
+    unsigned k;
+    int first = 1;
+
+    fprintf(fp, "\"%s\": [", field);
+    for (k = 0; k < SVS_SLOTS; k++)
+        if (mask & ((uint32_t)1 << k)) {
+            fprintf(fp, first ? "%u" : ", %u", k);
+            first = 0;
+        }
+    fputs("]", fp);
+}
+
+/* The fast lock's words and slots: "fast" in the lock object. */
+static void
+json_fast(FILE *fp, const struct lockinfo *lk)
+{
+    fprintf(fp, ", \"fast\": {\"lk_ctl\": %lu, \"lk_readers\": %lu, ",
+            (unsigned long)lk->lk_ctl, (unsigned long)lk->lk_readers);
+    json_num_or_null(fp, "writer_slot", lk->wslot != 0, (long long)lk->wslot - 1);
+    fprintf(fp, ", \"writer_pending\": %s, ", lk->pending ? "true" : "false");
+    json_slots(fp, "reader_slots", lk->lk_readers);
+    fprintf(fp, ", \"sleepers\": %u, \"wake_tokens\": %u, ", lk->sleepers, lk->wake);
+    json_slots(fp, "slots_in_use", lk->present);
+    fputs(", ", fp);
+    json_slots(fp, "dead_slots", lk->dead);
+    fputs("}", fp);
+}
+
 static void
 json_seg(FILE *fp, const struct seginfo *s)
 {
@@ -852,6 +945,10 @@ json_seg(FILE *fp, const struct seginfo *s)
     json_num_or_null(fp, "lpid", d, (long long)s->lpid);
     fputs(", ", fp);
     json_num_or_null(fp, "probe", b, (long long)s->probe);
+    /* Only where there is something new to say: version 1 objects stay as
+     * they always were. */
+    if (b && (s->hflags & SVS_HF_FAST))
+        fprintf(fp, ", \"version\": %u", SVS_FORMAT_VERSION_FAST);
     fputs(", \"lock\": ", fp);
     if (ls == NULL) {
         fputs("null", fp);
@@ -860,10 +957,17 @@ json_seg(FILE *fp, const struct seginfo *s)
         json_num_or_null(fp, "semid", lk->semid >= 0, lk->semid);
         fputs(", ", fp);
         json_num_or_null(fp, "writer", lk->kind == LK_WRITE, lock_writer(lk));
-        fprintf(fp, ", \"readers\": %u, \"waiting_writers\": %u, ",
-                lk->kind == LK_READ ? lk->r : 0, lk->t);
+        if (lk->fast)
+            /* Sleepers may be readers or writers: nobody can tell. */
+            fprintf(fp, ", \"readers\": %u, \"waiting_writers\": null, ",
+                    lk->kind == LK_READ ? lk->r : 0);
+        else
+            fprintf(fp, ", \"readers\": %u, \"waiting_writers\": %u, ",
+                    lk->kind == LK_READ ? lk->r : 0, lk->t);
         json_num_or_null(fp, "dead_writer", lk->kind == LK_FREE && lk->writer > 0 &&
                          !lk->writer_alive, lk->writer);
+        if (lk->fast && (lk->kind == LK_FREE || lk->kind == LK_WRITE || lk->kind == LK_READ))
+            json_fast(fp, lk);
         fputs("}", fp);
     }
     fputs(", \"created\": ", fp);
@@ -1050,7 +1154,103 @@ other_byte_order(const struct seginfo *s)
     v = h.version;
     w = (v >> 24) | ((v >> 8) & 0xff00u) | ((v << 8) & 0xff0000u) | (v << 24);
     return memcmp(h.magic, SVS_MAGIC, sizeof h.magic) == 0 &&
-           v != SVS_FORMAT_VERSION && w == SVS_FORMAT_VERSION;
+           v != SVS_FORMAT_VERSION && v != SVS_FORMAT_VERSION_FAST &&
+           (w == SVS_FORMAT_VERSION || w == SVS_FORMAT_VERSION_FAST);
+}
+
+/* The version 1 lock: its three semaphores. */
+static void
+stat_sems(FILE *fp, const struct lockinfo *lk)
+{
+    fputs("lock:        ", fp);
+    if (lk->kind == LK_WRITE)
+        fprintf(fp, "write-locked by process %ld\n", lock_writer(lk));
+    else if (lk->kind == LK_READ)
+        fprintf(fp, "read-locked by %u reader%s\n", lk->r, lk->r == 1 ? "" : "s");
+    else
+        fputs("free\n", fp);
+    fprintf(fp, "             writer %u (last changed by process %ld), readers %u "
+            "(last changed by process %ld), writers waiting %u\n",
+            lk->w, lk->pid_w, lk->r, lk->pid_r, lk->t);
+}
+
+/* The slots of mask, as "3 (process 812), 7 (process 990)". */
+static void
+stat_slot_list(FILE *fp, const struct lockinfo *lk, uint32_t mask)
+{
+    unsigned k;
+    const char *sep = "";
+
+    for (k = 0; k < SVS_SLOTS; k++) {
+        if (!(mask & ((uint32_t)1 << k)))
+            continue;
+        if (lk->slot_pid[k] > 0)
+            fprintf(fp, "%s%u (process %ld)", sep, k, lk->slot_pid[k]);
+        else
+            fprintf(fp, "%s%u", sep, k);
+        sep = ", ";
+    }
+}
+
+/* The fast lock (version 2): what its words say, checked against the
+ * presence of the slots they name. */
+static void
+stat_fast(FILE *fp, const struct lockinfo *lk)
+{
+    unsigned k, used = 0;
+    uint32_t m;
+
+    fputs("lock:        ", fp);
+    if (lk->kind == LK_WRITE) {
+        fprintf(fp, "write-locked by process %ld (slot %u)", lock_writer(lk), lk->wslot - 1);
+        if (lk->pending)
+            fputs("; it waits for the bits of dead readers to be cleared", fp);
+        fputc('\n', fp);
+    } else if (lk->kind == LK_READ) {
+        fprintf(fp, "read-locked by %u reader%s: slot%s ", lk->r, lk->r == 1 ? "" : "s",
+                lk->r == 1 ? "" : "s");
+        stat_slot_list(fp, lk, lk->lk_readers & lk->present);
+        if (lk->pending)
+            fprintf(fp, "; process %ld (slot %u) waits for them to finish and holds new "
+                    "readers back", lock_writer(lk), lk->wslot - 1);
+        fputc('\n', fp);
+    } else if (fast_bad_slot(lk)) {
+        fprintf(fp, "damaged: lk_ctl names writer slot %u, beyond the %u slots; no locker "
+                "can take the lock\n", lk->wslot - 1, (unsigned)SVS_SLOTS);
+    } else {
+        fputs("free\n", fp);
+    }
+    fprintf(fp, "lock words:  lk_ctl 0x%08lx (", (unsigned long)lk->lk_ctl);
+    if (lk->wslot != 0)
+        fprintf(fp, "writer slot %u", lk->wslot - 1);
+    else
+        fputs("no writer", fp);
+    fprintf(fp, ", %u registered sleeper%s), lk_readers 0x%08lx (%u reader%s)\n", lk->sleepers,
+            lk->sleepers == 1 ? "" : "s", (unsigned long)lk->lk_readers, lk->nreaders,
+            lk->nreaders == 1 ? "" : "s");
+    for (m = lk->present; m != 0; m &= m - 1)
+        used++;
+    fprintf(fp, "slots:       %u of %u in use", used, (unsigned)SVS_SLOTS);
+    if (used > 0) {
+        fputs(": ", fp);
+        stat_slot_list(fp, lk, lk->present);
+    }
+    fprintf(fp, "; %u wake-up token%s\n", lk->wake, lk->wake == 1 ? "" : "s");
+    for (k = 0; k < SVS_SLOTS; k++) {
+        uint32_t b = (uint32_t)1 << k;
+        char label[16];
+        int w = lk->wslot == k + 1, r = (lk->lk_readers & b) != 0;
+
+        if (!(lk->dead & b))
+            continue;
+        snprintf(label, sizeof label, "slot %u:", k);
+        fprintf(fp, "%-13s%s%s%s set while its presence is 0: dead holder (the next locker "
+                "recovers it)", label, w ? "writer" : "", w && r ? " and " : "",
+                r ? "reader bit" : "");
+        if (lk->slot_pid[k] > 0)
+            fprintf(fp, "; last used by process %ld", lk->slot_pid[k]);
+        fputc('\n', fp);
+    }
 }
 
 static void
@@ -1091,6 +1291,9 @@ stat_print(FILE *fp, const struct seginfo *s)
                 s->size, s->segsz, SVS_DATA_OFF);
     else
         fprintf(fp, "segment:     %llu bytes\n", s->segsz);
+    if (has_block_fields(s) && (s->hflags & SVS_HF_FAST))
+        fprintf(fp, "format:      version %u (fast lock%s)\n", SVS_FORMAT_VERSION_FAST,
+                svs_fast_available() ? "" : "; this build of the library cannot lock it");
     fprintf(fp, "mode:        %04o\n", s->mode);
     fprintf(fp, "owner:       %s (uid %lu), group %lu\n", user_name(s->uid, u, sizeof u),
             (unsigned long)s->uid, (unsigned long)s->gid);
@@ -1115,8 +1318,13 @@ stat_print(FILE *fp, const struct seginfo *s)
         fputs("semaphores:  not made yet\n", fp);
         return;
     case LK_MISSING:
-        fprintf(fp, "semaphores:  set %d named by the header is missing or not the one "
-                "at the key\n", lk->semid);
+        if ((s->hflags & SVS_HF_FAST) && lk->have_semds && lk->nsems != SVS_NSEMS_FAST)
+            fprintf(fp, "semaphores:  set %d named by the header has %lu semaphores, not "
+                    "the fast lock's %d: not the block's\n", lk->semid, lk->nsems,
+                    SVS_NSEMS_FAST);
+        else
+            fprintf(fp, "semaphores:  set %d named by the header is missing or not the one "
+                    "at the key\n", lk->semid);
         return;
     default:
         break;
@@ -1131,16 +1339,10 @@ stat_print(FILE *fp, const struct seginfo *s)
         fputs("lock:        unknown (the semaphore set's mode denies you reading it)\n", fp);
         return;
     }
-    fputs("lock:        ", fp);
-    if (lk->kind == LK_WRITE)
-        fprintf(fp, "write-locked by process %ld\n", lock_writer(lk));
-    else if (lk->kind == LK_READ)
-        fprintf(fp, "read-locked by %u reader%s\n", lk->r, lk->r == 1 ? "" : "s");
+    if (lk->fast)
+        stat_fast(fp, lk);
     else
-        fputs("free\n", fp);
-    fprintf(fp, "             writer %u (last changed by process %ld), readers %u "
-            "(last changed by process %ld), writers waiting %u\n",
-            lk->w, lk->pid_w, lk->r, lk->pid_r, lk->t);
+        stat_sems(fp, lk);
     if (lk->writer > 0)
         fprintf(fp, "writer mark: process %ld (%s)%s\n", lk->writer, alive_text(lk->writer_alive),
                 lk->kind != LK_WRITE && !lk->writer_alive ?
@@ -1202,8 +1404,10 @@ cmd_stat(int argc, char **argv)
 static int
 cmd_create(int argc, char **argv)
 {
+    enum { O_MODE, O_NOLOCK, O_NHEX, O_FAST };
     static const struct optdef defs[] = {
-        { "mode", 'm', 1 }, { "nolock", 0, 0 }, { "name-hex", 0, 0 }, { NULL, 0, 0 }
+        { "mode", 'm', 1 }, { "nolock", 0, 0 }, { "name-hex", 0, 0 }, { "fast", 0, 0 },
+        { NULL, 0, 0 }
     };
     struct parsed p;
     unsigned long long size;
@@ -1211,6 +1415,7 @@ cmd_create(int argc, char **argv)
     const char *sz;
     char *name;
     sysvshm_t *h;
+    int flags, nsems;
 
     switch (parse_args(argc, argv, defs, &p, 0)) {
     case PARSE_HELP: free(p.ops); return -1;
@@ -1224,15 +1429,17 @@ cmd_create(int argc, char **argv)
     name = p.ops[0];
     sz = p.ops[1];
     free(p.ops);
-    if (name_arg(name, p.seen[2]) < 0)
+    if (name_arg(name, p.seen[O_NHEX]) < 0)
         return EXIT_USAGE;
+    if (p.seen[O_FAST] && p.seen[O_NOLOCK])
+        return usage_error("--fast and --nolock exclude each other: --fast chooses the lock");
     if (parse_bytes(sz, &size) < 0 || size == 0)
         return usage_error("bad SIZE \"%s\": a number of bytes above 0, with an optional "
                            "suffix k, M, G or T", sz);
     if (size > (unsigned long long)((size_t)-1 - SVS_DATA_OFF))
         return usage_error("SIZE %s is too large for this system", sz);
-    if (p.seen[0]) {
-        const char *m = p.val[0];
+    if (p.seen[O_MODE]) {
+        const char *m = p.val[O_MODE];
         char *end;
 
         errno = 0;
@@ -1242,13 +1449,20 @@ cmd_create(int argc, char **argv)
         if ((mode & 0600) != 0600)
             return usage_error("MODE %04lo must let the owner read and write (0600)", mode);
     }
-    h = sysvshm_create(name, (size_t)size, p.seen[1] ? SYSVSHM_NOLOCK : 0, (mode_t)mode);
+    flags = p.seen[O_NOLOCK] ? SYSVSHM_NOLOCK : p.seen[O_FAST] ? SYSVSHM_FASTLOCK : 0;
+    /* Without atomic operations the library makes an ordinary block. */
+    nsems = p.seen[O_NOLOCK] ? 0 :
+            p.seen[O_FAST] && svs_fast_available() ? SVS_NSEMS_FAST : SVS_NSEMS;
+    h = sysvshm_create(name, (size_t)size, flags, (mode_t)mode);
     if (h == NULL) {
         int err = errno;
 
-        block_error(name, err, create_hint(name, err, size, !p.seen[1]));
+        block_error(name, err, create_hint(name, err, size, nsems));
         return EXIT_FAIL;
     }
+    if (p.seen[O_FAST] && !h->fast)
+        block_msg(name, "warning: this build of the library has no fast lock (no atomic "
+                  "operations): made with the ordinary lock", NULL);
     if (sysvshm_close(h) < 0) {
         block_error(name, errno, "created, but detaching failed");
         return EXIT_FAIL;
@@ -1739,7 +1953,7 @@ gc_sems(struct gc *g)
         char u[64];
         int shmid, id;
 
-        if (!m->have_ds || m->nsems != SVS_NSEMS || !(m->mode & SVS_SEM_MARK) ||
+        if (!m->have_ds || !SVS_NSEMS_OK(m->nsems) || !(m->mode & SVS_SEM_MARK) ||
             !gc_key_wanted(g, m->key))
             continue;
         shmid = shmget(m->key, 0, 0);
@@ -1841,8 +2055,10 @@ take_lock(sysvshm_t *h, const char *name, int how, long timeout, int nolock_ok, 
     int r = sysvshm_lock(h, how, timeout);
 
     *held = 0;
-    if (r < 0 && errno == ENOTSUP && nolock_ok)
-        return 0; /* a block made without a lock */
+    /* A block made without a lock.  A fast lock that this build cannot
+     * take says ENOTSUP too, but its block is never used unlocked. */
+    if (r < 0 && errno == ENOTSUP && nolock_ok && h->semid < 0)
+        return 0;
     if (r < 0) {
         int err = errno;
         char hint[128] = "";
@@ -1854,7 +2070,8 @@ take_lock(sysvshm_t *h, const char *name, int how, long timeout, int nolock_ok, 
 
             if (scan_name(bare_name(name), strlen(bare_name(name)), &l, &denied) == 0)
                 for (i = 0; i < l.n; i++) {
-                    if (l.v[i].shmid == h->shmid && l.v[i].lock.kind != LK_FREE)
+                    if (l.v[i].shmid == h->shmid &&
+                        (l.v[i].lock.kind != LK_FREE || fast_bad_slot(&l.v[i].lock)))
                         lock_words(&l.v[i].lock, hint, sizeof hint);
                 }
             seglist_free(&l);
@@ -1863,6 +2080,9 @@ take_lock(sysvshm_t *h, const char *name, int how, long timeout, int nolock_ok, 
             block_msg(name, "the lock is busy", hint);
         else if (err == ETIMEDOUT)
             block_msg(name, "timed out waiting for the lock", hint);
+        else if (err == ENOTSUP && h->fast)
+            block_error(name, err, "it was made with `create --fast', whose lock this "
+                        "build of the library cannot take: it has no atomic operations");
         else
             block_error(name, err, use_hint(name, err));
         return -1;
@@ -2282,6 +2502,10 @@ static const struct command commands[] = {
       "\\uXXXX for invisible and format characters (U+200B, U+202E, U+009B...).\n"
       "LOCK is free, write:PID, read:N (N readers), none (made with --nolock),\n"
       "free(died:PID) when a writer died holding it, ? when we may not read it.\n"
+      "A block with the fast lock (create --fast) may add ,pending:PID (that writer\n"
+      "waits for the readers to finish), ,sleeping:N (lockers asleep, waiting) and\n"
+      ",dead:N (slots of dead processes still marked in the lock: the next locker\n"
+      "clears them).\n"
       "STATE is ready, init (being created, or not provably abandoned), half-made\n"
       "(its creator died: gc removes it), unlinking (a removal under way, in use, or\n"
       "interrupted), no-header (a creator's segment before its header), suspect (a\n"
@@ -2292,18 +2516,23 @@ static const struct command commands[] = {
     { "stat", cmd_stat, "stat NAME [--json] [--hex]",
       "Show everything known about the block NAME: state, key and place in the\n"
       "name's probe sequence, sizes, owner and creator, attachments, times, its\n"
-      "semaphore set and the lock's state.  Half-made, unlinking and damaged\n"
-      "segments of that name are shown too.\n"
+      "semaphore set and the lock's state (for a block with the fast lock, its\n"
+      "format version, lock words and slots, and any dead holder).  Half-made,\n"
+      "unlinking and damaged segments of that name are shown too.\n"
       "\n"
       "  --json      print a JSON array (as ls --json)\n"
       "  --hex, --name-hex  NAME is given as hex digits (ls --json's name_hex)\n" },
-    { "create", cmd_create, "create NAME SIZE [-m MODE] [--nolock]",
+    { "create", cmd_create, "create NAME SIZE [-m MODE] [--nolock|--fast]",
       "Create the block NAME of exactly SIZE bytes, zero-filled.  SIZE is a number\n"
       "of bytes with an optional suffix k, M, G or T (powers of 1024): 4k, 16M, 2G.\n"
       "\n"
       "  -m, --mode MODE   octal permission bits of the segment and its semaphore\n"
       "                    set (default 0600; must include 0600; no umask applies)\n"
       "  --nolock          make no semaphore set (the block then has no lock)\n"
+      "  --fast            the fast lock (format version 2): locking and unlocking\n"
+      "                    make no system call while nobody waits; its semaphore set\n"
+      "                    has 35 semaphores.  Programs built with libsysvshm 0.1\n"
+      "                    refuse such a block (a header of an unknown format)\n"
       "  --name-hex        NAME is given as hex digits, two a byte\n" },
     { "rm", cmd_rm, "rm [-f] [--any-user] [--hex] NAME...",
       "Remove the blocks NAME... and their semaphore sets.  A block that processes\n"
