@@ -220,6 +220,35 @@ recover_slot(sysvshm_t *h, unsigned j)
     return 0;
 }
 
+/* lk_ctl naming a slot the set does not have was written by a user of the
+ * block, not by a locker: nobody owns such a value, so it is cleared
+ * (waking the sleepers) rather than left to hold the lock for ever. */
+static void
+clear_impossible(sysvshm_t *h)
+{
+    volatile uint32_t *ctl = &h->lk->lk_ctl;
+    uint32_t c = ld(ctl);
+
+    for (;;) {
+        uint32_t w = c & SVS_LK_WMASK;
+        uint32_t n = (c & SVS_LK_NEXT_MASK) >> SVS_LK_NEXT_SHIFT;
+        uint32_t d = c;
+
+        if (n > SVS_SLOTS)
+            d &= ~SVS_LK_NEXT_MASK;
+        if (w > SVS_SLOTS)
+            d = d & SVS_LK_NEXT_MASK;   /* no writer, no sleepers */
+        if (d == c)
+            return;
+        if (cas(ctl, c, d)) {
+            if (w > SVS_SLOTS)
+                post(h->semid, c >> SVS_LK_SLEEP_SHIFT);
+            return;
+        }
+        c = ld(ctl);
+    }
+}
+
 /* Look at the presence of the slots that stand in our way: the writer's,
  * or (a pending writer) the readers'.  Clears every dead one.  Returns 0,
  * or -1 (EIDRM: the set is gone). */
@@ -235,6 +264,8 @@ recover_dead(sysvshm_t *h, uint32_t writer_slot1, uint32_t readers)
         return sem_error();
     /* lk_ctl can be written by any writer of the block: a slot beyond the
      * set is nobody's to recover, and must not index v. */
+    if (writer_slot1 > SVS_SLOTS)
+        clear_impossible(h);
     if (writer_slot1 != 0 && writer_slot1 <= SVS_SLOTS &&
         writer_slot1 - 1 != (uint32_t)h->slot &&
         v[SVS_SEM_SLOT0 + writer_slot1 - 1] == 0 &&
@@ -276,6 +307,20 @@ take_slot(sysvshm_t *h, long timeout_ms, long long start)
     /* A slot noted in a handle inherited over fork() is the parent's: the
      * child holds no semaphore adjustment for it. */
     h->slot = -1;
+    /* The set is read whole into v: it must be exactly a fast lock's.  A
+     * header rewritten by a writer of the block can name another set, or
+     * claim the fast lock for a version 1 block's. */
+    {
+        struct semid_ds sds;
+
+        arg.buf = &sds;
+        if (semctl(h->semid, 0, IPC_STAT, arg) < 0)
+            return sem_error();
+        if (sds.sem_nsems != SVS_NSEMS_FAST) {
+            errno = EPROTO;
+            return -1;
+        }
+    }
     arg.array = v;
     for (;;) {
         unsigned i, first = (unsigned)(svs_getpid() % SVS_SLOTS);
