@@ -410,6 +410,13 @@ svs_fast_lock(sysvshm_t *h, int how, long timeout_ms, long long start)
                     if (ld(readers) == 0)
                         return 0;
                     if (timeout_ms == 0) {
+                        if (!looked) {
+                            /* Dead readers: as for a dead writer below. */
+                            looked = 1;
+                            if (recover_dead(h, 0, ld(readers)) < 0)
+                                break;
+                            continue;
+                        }
                         errno = EBUSY;
                         break;
                     }
@@ -435,6 +442,15 @@ svs_fast_lock(sysvshm_t *h, int how, long timeout_ms, long long start)
             continue;
         }
         if (timeout_ms == 0) {
+            /* The lock is busy only if its holder lives: a dead one's
+             * bits stay until somebody clears them, and a try may be all
+             * that anybody does with the block. */
+            if (!looked) {
+                looked = 1;
+                if (recover_dead(h, c & SVS_LK_WMASK, 0) < 0)
+                    return -1;
+                continue;
+            }
             errno = EBUSY;
             return -1;
         }
