@@ -348,19 +348,23 @@ sleep_once(sysvshm_t *h, uint32_t c, int pending, long timeout_ms,
     op.sem_op = -1;
     op.sem_flg = 0;
     rc = svs_semop_timed(h->semid, &op, 1, ms);
-    if (rc == 0 || errno == EINTR)
+    if (rc == 0)
         return 0;
-    if (errno != EAGAIN)
+    if (errno != EAGAIN && errno != EINTR)
         return sem_error();
-    /* The slice ran out without a token: take the count back, and look at
-     * the holder's presence before sleeping again. */
+    /* No token: the slice ran out, or a signal came (the next look
+     * registers again, so a count kept here would grow by one with every
+     * signal, each a stray token at the release).  Take the count back;
+     * after a whole slice, look at the holder's presence before sleeping
+     * again. */
+    if (errno == EAGAIN)
+        *looked = 0;
     {
         uint32_t d = ld(ctl);
 
         while ((d >> SVS_LK_SLEEP_SHIFT) != 0 && !cas(ctl, d, d - SVS_LK_SLEEP_ONE))
             d = ld(ctl);
     }
-    *looked = 0;
     return 0;
 }
 
