@@ -3,7 +3,8 @@
 ##   tests/robust/r_*     Criterion programs (TAP through the TAP driver):
 ##                        crashes at every fault point (needs
 ##                        --enable-fault-injection), hostile segments, other
-##                        users, limits, large blocks, locks under pressure.
+##                        users, limits, large blocks, locks under pressure
+##                        (r_fastlockpress: the same over fast-lock blocks).
 ##   tests/robust/r_limits_ns  lowers IPC limits inside `unshare --ipc' (root).
 ##   tests/robust/r_fuzz_replay  the header fuzz target over seeds and
 ##                        mutations, with any compiler (always in `make check').
@@ -52,6 +53,7 @@ robust_criterion = \
 	tests/robust/r_users \
 	tests/robust/r_large \
 	tests/robust/r_lockpress \
+	tests/robust/r_fastlockpress \
 	tests/robust/r_limits \
 	tests/robust/r_safety
 if FAULT_INJECTION
@@ -79,6 +81,10 @@ tests_robust_r_large_LDADD = $(robust_ldadd)
 tests_robust_r_lockpress_SOURCES = tests/robust/r_lockpress.c $(robust_common)
 tests_robust_r_lockpress_CFLAGS = $(robust_cflags)
 tests_robust_r_lockpress_LDADD = $(robust_ldadd)
+## The same over blocks made with SYSVSHM_FASTLOCK.
+tests_robust_r_fastlockpress_SOURCES = tests/robust/r_lockpress.c $(robust_common)
+tests_robust_r_fastlockpress_CFLAGS = $(robust_cflags) -DTU_LOCK_CREATE_FLAGS=SYSVSHM_FASTLOCK
+tests_robust_r_fastlockpress_LDADD = $(robust_ldadd)
 
 ## r_limits runs r_limits_ns inside a fresh IPC namespace (or skips).
 tests_robust_r_limits_SOURCES = tests/robust/r_limits.c $(robust_common)
