@@ -5,6 +5,8 @@
 ##                        --enable-fault-injection), hostile segments, other
 ##                        users, limits, large blocks, locks under pressure
 ##                        (r_fastlockpress: the same over fast-lock blocks).
+##   tests/robust/r_contend  four processes contending for a version-1 and a
+##                        fast-lock block; TAP, its figures in the log.
 ##   tests/robust/r_limits_ns  lowers IPC limits inside `unshare --ipc' (root).
 ##   tests/robust/r_fuzz_replay  the header fuzz target over seeds and
 ##                        mutations, with any compiler (always in `make check').
@@ -21,8 +23,10 @@
 ##   make check-valgrind  the Criterion programs under valgrind memcheck.
 
 ## ---- Always: stress and the fuzz replay (no Criterion needed) ---------------
-check_PROGRAMS += tests/stress/stress tests/stress/stress-hostile tests/robust/r_fuzz_replay
-TESTS += tests/stress/stress tests/stress/stress-hostile tests/robust/r_fuzz_replay
+check_PROGRAMS += tests/stress/stress tests/stress/stress-hostile tests/robust/r_fuzz_replay \
+	tests/robust/r_contend
+TESTS += tests/stress/stress tests/stress/stress-hostile tests/robust/r_fuzz_replay \
+	tests/robust/r_contend
 
 tests_stress_stress_SOURCES = tests/stress/stress.c
 tests_stress_stress_LDADD = lib/libsysvshm.la
@@ -33,6 +37,11 @@ tests_stress_stress_hostile_LDADD = lib/libsysvshm.la
 tests_robust_r_fuzz_replay_SOURCES = tests/fuzz/replay.c tests/fuzz/fuzz_header.c \
 	tests/fuzz/fuzz_header.h
 tests_robust_r_fuzz_replay_LDADD = lib/libsysvshm_core.la
+
+## Four processes contending for a version-1 and then a fast-lock block; its
+## log shows the two locks' hand-over and fairness figures.
+tests_robust_r_contend_SOURCES = tests/robust/r_contend.c
+tests_robust_r_contend_LDADD = lib/libsysvshm_core.la
 
 STRESS_SECONDS = 60
 STRESS_PROCS = 8
