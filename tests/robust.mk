@@ -13,6 +13,9 @@
 ##   tests/stress/stress  N processes, D seconds of random operations and
 ##                        kill -9; prints TAP.  `make check' runs it ~3 s,
 ##                        `make stress STRESS_SECONDS=N [STRESS_PROCS=P]' longer.
+##   tests/stress/stress-fast  the same with -F: blocks made with and without
+##                        SYSVSHM_FASTLOCK, at random.  ~3 s in `make check',
+##                        `make stress-fast STRESS_SECONDS=N' longer.
 ##   tests/stress/stress-hostile  the same with -H: a hostile process plants
 ##                        look-alikes, zero-filled segments and semaphore sets
 ##                        at the names' keys and flips blocks' states; nothing
@@ -23,13 +26,16 @@
 ##   make check-valgrind  the Criterion programs under valgrind memcheck.
 
 ## ---- Always: stress and the fuzz replay (no Criterion needed) ---------------
-check_PROGRAMS += tests/stress/stress tests/stress/stress-hostile tests/robust/r_fuzz_replay \
-	tests/robust/r_contend
-TESTS += tests/stress/stress tests/stress/stress-hostile tests/robust/r_fuzz_replay \
-	tests/robust/r_contend
+check_PROGRAMS += tests/stress/stress tests/stress/stress-fast tests/stress/stress-hostile \
+	tests/robust/r_fuzz_replay tests/robust/r_contend
+TESTS += tests/stress/stress tests/stress/stress-fast tests/stress/stress-hostile \
+	tests/robust/r_fuzz_replay tests/robust/r_contend
 
 tests_stress_stress_SOURCES = tests/stress/stress.c
 tests_stress_stress_LDADD = lib/libsysvshm.la
+tests_stress_stress_fast_SOURCES = tests/stress/stress.c
+tests_stress_stress_fast_CPPFLAGS = $(AM_CPPFLAGS) -DSTRESS_FAST=1
+tests_stress_stress_fast_LDADD = lib/libsysvshm.la
 tests_stress_stress_hostile_SOURCES = tests/stress/stress.c
 tests_stress_stress_hostile_CPPFLAGS = $(AM_CPPFLAGS) -DSTRESS_HOSTILE=1
 tests_stress_stress_hostile_LDADD = lib/libsysvshm.la
@@ -47,6 +53,8 @@ STRESS_SECONDS = 60
 STRESS_PROCS = 8
 stress: tests/stress/stress$(EXEEXT)
 	./tests/stress/stress -d $(STRESS_SECONDS) -n $(STRESS_PROCS)
+stress-fast: tests/stress/stress$(EXEEXT)
+	./tests/stress/stress -F -d $(STRESS_SECONDS) -n $(STRESS_PROCS)
 stress-hostile: tests/stress/stress$(EXEEXT)
 	./tests/stress/stress -H -d $(STRESS_SECONDS) -n $(STRESS_PROCS)
 
@@ -173,4 +181,4 @@ fuzz-short:
 	@echo "fuzz-short: configure with --enable-fuzz (needs clang with libFuzzer)"; exit 1
 endif
 
-.PHONY: stress stress-hostile check-valgrind fuzz-short clean-robust
+.PHONY: stress stress-fast stress-hostile check-valgrind fuzz-short clean-robust
