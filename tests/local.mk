@@ -24,6 +24,7 @@ tests_criterion = \
 	tests/t_lifecycle \
 	tests/t_collide \
 	tests/t_lock \
+	tests/t_fastlock \
 	tests/t_concurrent \
 	tests/t_badinput
 check_PROGRAMS += $(tests_criterion)
@@ -48,6 +49,12 @@ tests_t_collide_LDADD = $(tests_ldadd)
 tests_t_lock_SOURCES = tests/t_lock.c $(tests_common)
 tests_t_lock_CFLAGS = $(tests_cflags)
 tests_t_lock_LDADD = $(tests_ldadd)
+
+## The same cases over blocks made with SYSVSHM_FASTLOCK (the fast lock
+## wherever the library has atomics, else version-1 blocks).
+tests_t_fastlock_SOURCES = tests/t_lock.c $(tests_common)
+tests_t_fastlock_CFLAGS = $(tests_cflags) -DTU_LOCK_CREATE_FLAGS=SYSVSHM_FASTLOCK
+tests_t_fastlock_LDADD = $(tests_ldadd)
 
 tests_t_concurrent_SOURCES = tests/t_concurrent.c $(tests_common)
 tests_t_concurrent_CFLAGS = $(tests_cflags)

@@ -3,13 +3,19 @@
 ##   tests/robust/r_*     Criterion programs (TAP through the TAP driver):
 ##                        crashes at every fault point (needs
 ##                        --enable-fault-injection), hostile segments, other
-##                        users, limits, large blocks, locks under pressure.
+##                        users, limits, large blocks, locks under pressure
+##                        (r_fastlockpress: the same over fast-lock blocks).
+##   tests/robust/r_contend  four processes contending for a version-1 and a
+##                        fast-lock block; TAP, its figures in the log.
 ##   tests/robust/r_limits_ns  lowers IPC limits inside `unshare --ipc' (root).
 ##   tests/robust/r_fuzz_replay  the header fuzz target over seeds and
 ##                        mutations, with any compiler (always in `make check').
 ##   tests/stress/stress  N processes, D seconds of random operations and
 ##                        kill -9; prints TAP.  `make check' runs it ~3 s,
 ##                        `make stress STRESS_SECONDS=N [STRESS_PROCS=P]' longer.
+##   tests/stress/stress-fast  the same with -F: blocks made with and without
+##                        SYSVSHM_FASTLOCK, at random.  ~3 s in `make check',
+##                        `make stress-fast STRESS_SECONDS=N' longer.
 ##   tests/stress/stress-hostile  the same with -H: a hostile process plants
 ##                        look-alikes, zero-filled segments and semaphore sets
 ##                        at the names' keys and flips blocks' states; nothing
@@ -20,11 +26,16 @@
 ##   make check-valgrind  the Criterion programs under valgrind memcheck.
 
 ## ---- Always: stress and the fuzz replay (no Criterion needed) ---------------
-check_PROGRAMS += tests/stress/stress tests/stress/stress-hostile tests/robust/r_fuzz_replay
-TESTS += tests/stress/stress tests/stress/stress-hostile tests/robust/r_fuzz_replay
+check_PROGRAMS += tests/stress/stress tests/stress/stress-fast tests/stress/stress-hostile \
+	tests/robust/r_fuzz_replay tests/robust/r_contend
+TESTS += tests/stress/stress tests/stress/stress-fast tests/stress/stress-hostile \
+	tests/robust/r_fuzz_replay tests/robust/r_contend
 
 tests_stress_stress_SOURCES = tests/stress/stress.c
 tests_stress_stress_LDADD = lib/libsysvshm.la
+tests_stress_stress_fast_SOURCES = tests/stress/stress.c
+tests_stress_stress_fast_CPPFLAGS = $(AM_CPPFLAGS) -DSTRESS_FAST=1
+tests_stress_stress_fast_LDADD = lib/libsysvshm.la
 tests_stress_stress_hostile_SOURCES = tests/stress/stress.c
 tests_stress_stress_hostile_CPPFLAGS = $(AM_CPPFLAGS) -DSTRESS_HOSTILE=1
 tests_stress_stress_hostile_LDADD = lib/libsysvshm.la
@@ -33,10 +44,17 @@ tests_robust_r_fuzz_replay_SOURCES = tests/fuzz/replay.c tests/fuzz/fuzz_header.
 	tests/fuzz/fuzz_header.h
 tests_robust_r_fuzz_replay_LDADD = lib/libsysvshm_core.la
 
+## Four processes contending for a version-1 and then a fast-lock block; its
+## log shows the two locks' hand-over and fairness figures.
+tests_robust_r_contend_SOURCES = tests/robust/r_contend.c
+tests_robust_r_contend_LDADD = lib/libsysvshm_core.la
+
 STRESS_SECONDS = 60
 STRESS_PROCS = 8
 stress: tests/stress/stress$(EXEEXT)
 	./tests/stress/stress -d $(STRESS_SECONDS) -n $(STRESS_PROCS)
+stress-fast: tests/stress/stress$(EXEEXT)
+	./tests/stress/stress -F -d $(STRESS_SECONDS) -n $(STRESS_PROCS)
 stress-hostile: tests/stress/stress$(EXEEXT)
 	./tests/stress/stress -H -d $(STRESS_SECONDS) -n $(STRESS_PROCS)
 
@@ -52,6 +70,7 @@ robust_criterion = \
 	tests/robust/r_users \
 	tests/robust/r_large \
 	tests/robust/r_lockpress \
+	tests/robust/r_fastlockpress \
 	tests/robust/r_limits \
 	tests/robust/r_safety
 if FAULT_INJECTION
@@ -79,6 +98,10 @@ tests_robust_r_large_LDADD = $(robust_ldadd)
 tests_robust_r_lockpress_SOURCES = tests/robust/r_lockpress.c $(robust_common)
 tests_robust_r_lockpress_CFLAGS = $(robust_cflags)
 tests_robust_r_lockpress_LDADD = $(robust_ldadd)
+## The same over blocks made with SYSVSHM_FASTLOCK.
+tests_robust_r_fastlockpress_SOURCES = tests/robust/r_lockpress.c $(robust_common)
+tests_robust_r_fastlockpress_CFLAGS = $(robust_cflags) -DTU_LOCK_CREATE_FLAGS=SYSVSHM_FASTLOCK
+tests_robust_r_fastlockpress_LDADD = $(robust_ldadd)
 
 ## r_limits runs r_limits_ns inside a fresh IPC namespace (or skips).
 tests_robust_r_limits_SOURCES = tests/robust/r_limits.c $(robust_common)
@@ -158,4 +181,4 @@ fuzz-short:
 	@echo "fuzz-short: configure with --enable-fuzz (needs clang with libFuzzer)"; exit 1
 endif
 
-.PHONY: stress stress-hostile check-valgrind fuzz-short clean-robust
+.PHONY: stress stress-fast stress-hostile check-valgrind fuzz-short clean-robust

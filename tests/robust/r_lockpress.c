@@ -3,15 +3,32 @@
  * has no SA_RESTART, a steady stream of readers against a writer, and fork()
  * while holding the lock.  Semaphore values are read with semctl (W, R, T
  * of docs/format.md) to check that nothing is left counted.
+ *
+ * Built twice, as t_lock.c is: tests/robust/r_lockpress over version-1
+ * blocks, tests/robust/r_fastlockpress with
+ * TU_LOCK_CREATE_FLAGS=SYSVSHM_FASTLOCK over fast-lock blocks, whose lock
+ * is not in the semaphores: there the header's lock words (lk_ctl: writer
+ * slot and registered sleepers; lk_readers: one bit per reader slot) are
+ * read instead.
  */
 #include "rutil.h"
+#include "svs_int.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/time.h>
 #include <unistd.h>
 
-TestSuite(lockpress, .fini = r_cleanup, .timeout = TU_TIMEOUT);
+#ifndef TU_LOCK_CREATE_FLAGS
+#define TU_LOCK_CREATE_FLAGS 0
+#endif
+#if (TU_LOCK_CREATE_FLAGS) & SYSVSHM_FASTLOCK
+#define SUITE fastlockpress
+#else
+#define SUITE lockpress
+#endif
+
+TestSuite(SUITE, .fini = r_cleanup, .timeout = TU_TIMEOUT);
 
 #define SEM_W 0
 #define SEM_R 1
@@ -56,6 +73,68 @@ static int semval(sysvshm_t *h, int which)
     int id = semget(sysvshm_key(h), 0, 0);
 
     return id < 0 ? -1 : semctl(id, which, GETVAL);
+}
+
+/* Every block of the program: with the lock this program is built for. */
+static sysvshm_t *make_block(const char *name)
+{
+    sysvshm_t *h = TU_MUST(sysvshm_create(name, 4096, TU_LOCK_CREATE_FLAGS, 0600));
+    int fast = (TU_LOCK_CREATE_FLAGS & SYSVSHM_FASTLOCK) && svs_fast_available();
+
+    cr_assert_eq(h->hdr->version, fast ? SVS_FORMAT_VERSION_FAST : SVS_FORMAT_VERSION,
+                 "block of format version %u", (unsigned)h->hdr->version);
+    cr_assert_eq(h->fast, fast);
+    return h;
+}
+
+static int is_fast(const sysvshm_t *h)
+{
+    return h->fast;
+}
+
+static uint32_t lk_ctl(const sysvshm_t *h)
+{
+    return h->hdr->lk_ctl;
+}
+
+static uint32_t lk_readers(const sysvshm_t *h)
+{
+    return h->hdr->lk_readers;
+}
+
+/* Nobody holds or waits for the lock, nothing is left counted: W, R, T are
+ * 0; or no writer slot, no sleeper registered, no reader bit. */
+static void assert_released(sysvshm_t *h)
+{
+    if (!is_fast(h)) {
+        cr_assert_eq(semval(h, SEM_W), 0, "W left at %d", semval(h, SEM_W));
+        cr_assert_eq(semval(h, SEM_R), 0, "R left at %d", semval(h, SEM_R));
+        cr_assert_eq(semval(h, SEM_T), 0, "waiting-writer count left at %d", semval(h, SEM_T));
+    } else {
+        cr_assert_eq(lk_ctl(h) & SVS_LK_WMASK, 0, "writer slot left in lk_ctl 0x%08x",
+                     (unsigned)lk_ctl(h));
+        cr_assert_eq(lk_ctl(h), 0, "sleepers left counted in lk_ctl 0x%08x",
+                     (unsigned)lk_ctl(h));
+        cr_assert_eq(lk_readers(h), 0, "reader bits left: 0x%08x", (unsigned)lk_readers(h));
+    }
+}
+
+/* Lockers that gave up waiting took back what they had announced: T is 0;
+ * no sleeper is left registered in lk_ctl. */
+static void assert_no_waiter_counted(sysvshm_t *h)
+{
+    if (!is_fast(h))
+        cr_assert_eq(semval(h, SEM_T), 0, "waiting-writer count left at %d", semval(h, SEM_T));
+    else
+        cr_assert_eq(lk_ctl(h) >> SVS_LK_SLEEP_SHIFT, 0,
+                     "%u sleepers left registered (lk_ctl 0x%08x)",
+                     (unsigned)(lk_ctl(h) >> SVS_LK_SLEEP_SHIFT), (unsigned)lk_ctl(h));
+}
+
+/* Does a reader hold the lock now? */
+static int readers_in(sysvshm_t *h)
+{
+    return is_fast(h) ? lk_readers(h) != 0 : semval(h, SEM_R) > 0;
 }
 
 static long long *released_at(sysvshm_t *h)
@@ -106,10 +185,10 @@ static pid_t start_holder(const char *name, int how, long hold_ms, int to[2], in
 
 /* ---- signals ------------------------------------------------------------- */
 
-Test(lockpress, blocking_wait_survives_signal_storm)
+Test(SUITE, blocking_wait_survives_signal_storm)
 {
     const char *n = r_name("storm");
-    sysvshm_t *h = TU_MUST(sysvshm_create(n, 4096, 0, 0600));
+    sysvshm_t *h = make_block(n);
     int to[2], from[2];
     long long t0, got;
     pid_t kid;
@@ -133,15 +212,15 @@ Test(lockpress, blocking_wait_survives_signal_storm)
                  got - *released_at(h));
     cr_assert_eq(sysvshm_unlock(h), 0);
     cr_assert_eq(tu_wait(kid, 5000), 0);
-    cr_assert_eq(semval(h, SEM_T), 0, "waiting-writer count left at %d", semval(h, SEM_T));
+    assert_released(h);
     sysvshm_unlink(h);
     sysvshm_close(h);
 }
 
-Test(lockpress, timed_waits_honour_timeout_under_signal_storm)
+Test(SUITE, timed_waits_honour_timeout_under_signal_storm)
 {
     const char *n = r_name("stormto");
-    sysvshm_t *h = TU_MUST(sysvshm_create(n, 4096, 0, 0600));
+    sysvshm_t *h = make_block(n);
     int to[2], from[2];
     long long t0, el;
     pid_t kid;
@@ -171,20 +250,21 @@ Test(lockpress, timed_waits_honour_timeout_under_signal_storm)
     /* The writers that gave up took their announcement back: once the
      * holder is gone, a reader gets in at once (a leaked count would hold
      * readers back for ever). */
-    cr_assert_eq(semval(h, SEM_T), 0, "waiting-writer count left at %d", semval(h, SEM_T));
+    assert_no_waiter_counted(h);
     cr_assert_eq(tu_post(to[1]), 0);
     cr_assert_eq(tu_wait(kid, 5000), 0);
     cr_assert_eq(sysvshm_lock(h, SYSVSHM_READ, 0), 0, "reader after the release: %s",
                  strerror(errno));
     cr_assert_eq(sysvshm_unlock(h), 0);
+    assert_released(h);
     sysvshm_unlink(h);
     sysvshm_close(h);
 }
 
-Test(lockpress, timed_wait_succeeds_when_released_in_time_under_signals)
+Test(SUITE, timed_wait_succeeds_when_released_in_time_under_signals)
 {
     const char *n = r_name("stormok");
-    sysvshm_t *h = TU_MUST(sysvshm_create(n, 4096, 0, 0600));
+    sysvshm_t *h = make_block(n);
     int to[2], from[2];
     long long t0, got;
     pid_t kid;
@@ -203,6 +283,7 @@ Test(lockpress, timed_wait_succeeds_when_released_in_time_under_signals)
                  got - *released_at(h), got - t0);
     cr_assert_eq(sysvshm_unlock(h), 0);
     cr_assert_eq(tu_wait(kid, 5000), 0);
+    assert_released(h);
     sysvshm_unlink(h);
     sysvshm_close(h);
 }
@@ -256,10 +337,10 @@ static int child_pingpong(void *arg)
     return pingpong(p->name, p->rounds);
 }
 
-Test(lockpress, no_lost_wakeup_in_hundreds_of_handovers_under_signals)
+Test(SUITE, no_lost_wakeup_in_hundreds_of_handovers_under_signals)
 {
     const char *n = r_name("pingpong");
-    sysvshm_t *h = TU_MUST(sysvshm_create(n, 4096, 0, 0600));
+    sysvshm_t *h = make_block(n);
     struct pp p;
     pid_t a, b;
     uint64_t c;
@@ -274,8 +355,7 @@ Test(lockpress, no_lost_wakeup_in_hundreds_of_handovers_under_signals)
     memcpy(&c, (char *)sysvshm_buf(h) + OFF_COUNT, 8);
     cr_assert_eq(c, 900u, "counter %llu after 3 x 300 locked increments",
                  (unsigned long long)c);
-    cr_assert_eq(semval(h, SEM_W), 0);
-    cr_assert_eq(semval(h, SEM_T), 0);
+    assert_released(h);
     sysvshm_unlink(h);
     sysvshm_close(h);
 }
@@ -319,10 +399,10 @@ static uint64_t reads_done(sysvshm_t *h)
     return sum;
 }
 
-Test(lockpress, writer_not_starved_by_reader_stream)
+Test(SUITE, writer_not_starved_by_reader_stream)
 {
     const char *n = r_name("starve");
-    sysvshm_t *h = TU_MUST(sysvshm_create(n, 4096, 0, 0600));
+    sysvshm_t *h = make_block(n);
     struct reader r[3];
     pid_t kids[3];
     long long worst = 0;
@@ -337,7 +417,7 @@ Test(lockpress, writer_not_starved_by_reader_stream)
     /* Let the stream start; see how continuous it is (for the log). */
     tu_sleep_ms(200);
     for (i = 0; i < 50; i++, samples++) {
-        if (semval(h, SEM_R) > 0)
+        if (readers_in(h))
             busy++;
         tu_sleep_ms(2);
     }
@@ -350,7 +430,7 @@ Test(lockpress, writer_not_starved_by_reader_stream)
         el = tu_now_ms() - t0;
         cr_assert_eq(rc, 0, "writer against a reader stream: %s after %lld ms",
                      strerror(errno), el);
-        cr_assert_eq(semval(h, SEM_R), 0, "a reader holds the lock with the writer");
+        cr_assert(!readers_in(h), "a reader holds the lock with the writer");
         if (el > worst)
             worst = el;
         tu_sleep_ms(5);
@@ -364,11 +444,16 @@ Test(lockpress, writer_not_starved_by_reader_stream)
     before = reads_done(h);
     tu_sleep_ms(100);
     cr_assert_gt(reads_done(h), before, "readers made no progress after the writers");
-    cr_assert_eq(semval(h, SEM_T), 0);
+    /* The readers go on; no writer is left waiting or counted. */
+    if (is_fast(h))
+        cr_assert_eq(lk_ctl(h), 0, "lk_ctl 0x%08x with only readers about", (unsigned)lk_ctl(h));
+    else
+        cr_assert_eq(semval(h, SEM_T), 0);
 
     *((volatile unsigned char *)sysvshm_buf(h) + OFF_STOP) = 1;
     for (i = 0; i < 3; i++)
         cr_assert_eq(tu_wait(kids[i], 15000), 0, "reader %d", i);
+    assert_released(h);
     sysvshm_unlink(h);
     sysvshm_close(h);
 }
@@ -416,7 +501,7 @@ static int child_after_fork(void *arg)
 static void fork_while_holding(int how)
 {
     const char *n = r_name(how == SYSVSHM_WRITE ? "forkw" : "forkr");
-    sysvshm_t *h = TU_MUST(sysvshm_create(n, 4096, 0, 0600));
+    sysvshm_t *h = make_block(n);
     struct forkjob j;
     int from[2];
     pid_t kid;
@@ -433,19 +518,32 @@ static void fork_while_holding(int how)
      * hold ours. */
     tu_sleep_ms(200);
     cr_assert_neq(tu_take(from[0], 0), 0, "the child got the lock while the parent held it");
-    cr_assert_eq(semval(h, how == SYSVSHM_WRITE ? SEM_W : SEM_R), 1);
+    if (!is_fast(h)) {
+        cr_assert_eq(semval(h, how == SYSVSHM_WRITE ? SEM_W : SEM_R), 1);
+    } else if (how == SYSVSHM_WRITE) {
+        cr_assert_eq(lk_ctl(h) & SVS_LK_WMASK, (uint32_t)h->slot + 1,
+                     "lk_ctl 0x%08x, our slot %d", (unsigned)lk_ctl(h), h->slot);
+        cr_assert_eq(lk_readers(h), 0, "reader bits 0x%08x", (unsigned)lk_readers(h));
+    } else {
+        /* Our reader bit alone (the child's own read lock is gone); the
+         * child, in a slot of its own, waits as the writer to come. */
+        cr_assert_eq(lk_readers(h), (uint32_t)1 << h->slot, "reader bits 0x%08x, our slot %d",
+                     (unsigned)lk_readers(h), h->slot);
+        cr_assert(((lk_ctl(h) & SVS_LK_WMASK) != 0 &&
+                   (lk_ctl(h) & SVS_LK_WMASK) != (uint32_t)h->slot + 1),
+                  "the child is not the waiting writer: lk_ctl 0x%08x, our slot %d",
+                  (unsigned)lk_ctl(h), h->slot);
+    }
     cr_assert_eq(sysvshm_unlock(h), 0);
     cr_assert_eq(tu_take(from[0], 10000), 0, "the child never got the lock");
     cr_assert_eq(tu_wait(kid, 10000), 0);
-    cr_assert_eq(semval(h, SEM_W), 0);
-    cr_assert_eq(semval(h, SEM_R), 0);
-    cr_assert_eq(semval(h, SEM_T), 0);
+    assert_released(h);
     sysvshm_unlink(h);
     sysvshm_close(h);
 }
 
-Test(lockpress, fork_while_holding_writer_lock) { fork_while_holding(SYSVSHM_WRITE); }
-Test(lockpress, fork_while_holding_reader_lock) { fork_while_holding(SYSVSHM_READ); }
+Test(SUITE, fork_while_holding_writer_lock) { fork_while_holding(SYSVSHM_WRITE); }
+Test(SUITE, fork_while_holding_reader_lock) { fork_while_holding(SYSVSHM_READ); }
 
 /* The child's exit (or close) gives back nothing of the parent's lock. */
 static int child_close_and_exit(void *arg)
@@ -456,23 +554,32 @@ static int child_close_and_exit(void *arg)
     return 0;
 }
 
-Test(lockpress, child_exit_leaves_parents_lock_held)
+Test(SUITE, child_exit_leaves_parents_lock_held)
 {
     const char *n = r_name("forkexit");
-    sysvshm_t *h = TU_MUST(sysvshm_create(n, 4096, 0, 0600));
+    sysvshm_t *h = make_block(n);
     sysvshm_t *other;
     struct forkjob j;
 
     cr_assert_eq(sysvshm_lock(h, SYSVSHM_WRITE, 0), 0);
     j.h = h;
     cr_assert_eq(tu_wait(tu_fork(child_close_and_exit, &j), 5000), 0);
-    cr_assert_eq(semval(h, SEM_W), 1, "the child's exit released the parent's lock");
+    if (!is_fast(h)) {
+        cr_assert_eq(semval(h, SEM_W), 1, "the child's exit released the parent's lock");
+    } else {
+        cr_assert_eq(lk_ctl(h) & SVS_LK_WMASK, (uint32_t)h->slot + 1,
+                     "the child's exit released the parent's lock: lk_ctl 0x%08x",
+                     (unsigned)lk_ctl(h));
+        cr_assert_eq(semval(h, SVS_SEM_SLOT0 + h->slot), 1,
+                     "the child's exit gave back the parent's slot");
+    }
     other = TU_MUST(sysvshm_attach(n, 0));
     TU_ASSERT_ERR(sysvshm_lock(other, SYSVSHM_WRITE, 0), EBUSY);
     cr_assert_eq(sysvshm_unlock(h), 0);
     cr_assert_eq(sysvshm_lock(other, SYSVSHM_WRITE, 0), 0, "not RECOVERED: released cleanly");
     cr_assert_eq(sysvshm_unlock(other), 0);
     sysvshm_close(other);
+    assert_released(h);
     sysvshm_unlink(h);
     sysvshm_close(h);
 }
@@ -507,10 +614,10 @@ static int child_fork_then_die(void *arg)
     return 7;
 }
 
-Test(lockpress, holder_forks_and_dies_lock_is_freed)
+Test(SUITE, holder_forks_and_dies_lock_is_freed)
 {
     const char *n = r_name("forkdie");
-    sysvshm_t *h = TU_MUST(sysvshm_create(n, 4096, 0, 0600));
+    sysvshm_t *h = make_block(n);
     struct forkjob j;
     int to[2], from[2];
     pid_t mid, grandchild;
@@ -532,6 +639,7 @@ Test(lockpress, holder_forks_and_dies_lock_is_freed)
     tu_post(to[1]);
     cr_assert_eq(tu_read_all(from[0], &verdict, 1, 10000), 0, "no word from the grandchild");
     cr_assert_eq(verdict, 'y', "the grandchild's unlock was not EPERM");
+    assert_released(h);
     sysvshm_unlink(h);
     sysvshm_close(h);
 }

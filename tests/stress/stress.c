@@ -2,7 +2,7 @@
  * stress.c - many processes doing random things to a few blocks, with
  * kill -9 thrown in, checking the library's promises all along.
  *
- *   stress [-n PROCS] [-d SECONDS] [-k NAMES] [-s SEED] [-q] [-H]
+ *   stress [-n PROCS] [-d SECONDS] [-k NAMES] [-s SEED] [-q] [-H] [-F]
  *
  * PROCS workers (default 8) run for SECONDS (default 3) over NAMES block
  * names (default 5) unique to the run.  Each worker repeatedly picks one of:
@@ -27,6 +27,13 @@
  *    semaphore set is left at any of the names' keys.
  * Prints TAP (one line per promise) with the operation counts as comments;
  * exit status 0 only if every promise held.
+ *
+ * With -F, each create picks at random between a block with the fast lock
+ * (SYSVSHM_FASTLOCK, format version 2; a version-1 block where the library
+ * has no atomics) and an ordinary version-1 block, so that a name's block
+ * changes kinds as it is removed and made again under handles still
+ * attached to the old one.  The promises are the same for both locks; the
+ * run ends with how many blocks of each format were made.
  *
  * With -H (hostile), one more process attacks the names' probe keys all
  * along; see "the hostile process" below for what it plants and flips and
@@ -95,6 +102,7 @@ struct ctl {
     volatile unsigned long counts[MAXW][NOPS][NOUT];
     volatile long lost_update, wrong_block, undocumented, unexpected;
     volatile long recovered_repairs;
+    volatile unsigned long made[MAXW][3]; /* creates that made format version 1, 2, other */
     /* Hostile mode.  Written by the hostile process only (the workers read
      * jact/jlast): jact counts what is planted or flipped now, jlast is
      * when the last one went away (ms since the start of the run). */
@@ -111,7 +119,12 @@ static struct ctl *ctl;
 #ifndef STRESS_HOSTILE
 #define STRESS_HOSTILE 0
 #endif
+/* tests/stress/stress-fast: built with STRESS_FAST=1, for -F in `make check'. */
+#ifndef STRESS_FAST
+#define STRESS_FAST 0
+#endif
 static int nworkers = 8, nnames = 5, quiet, hostile_mode = STRESS_HOSTILE;
+static int fast_mode = STRESS_FAST;
 static long seconds = 3;
 static unsigned long seed;
 static char names[MAXNAMES][64];
@@ -486,11 +499,21 @@ static void worker(int w, pid_t parent)
             errno = 0;
             /* -H: writable by all, so that the hostile process could flip
              * its state even if it were not root. */
-            h = sysvshm_create(names[name], BLK, 0, hostile_mode ? 0666 : 0600);
+            h = sysvshm_create(names[name], BLK,
+                               fast_mode && rnd() % 2 ? SYSVSHM_FASTLOCK : 0,
+                               hostile_mode ? 0666 : 0600);
             err = errno;
             note(w, OP_CREATE, h ? 0 : -1, err, name, t0);
             if (h == NULL)
                 continue;
+            {
+                /* The format version, from the header before the data
+                 * (docs/format.md: offset 8; the data at 384). */
+                uint32_t v;
+
+                memcpy(&v, (const unsigned char *)sysvshm_buf(h) - 384 + 8, 4);
+                ctl->made[w][v == 1 ? 0 : v == 2 ? 1 : 2]++;
+            }
             x->h = h;
             x->name = name;
             right_block(w, h, name);
@@ -1274,7 +1297,9 @@ static int sweep(const char *name, int report, const struct plants_seen *ps,
             arg.buf = &sds;
             if (semctl(sid, 0, IPC_STAT, arg) < 0)
                 continue;
-            mine = sds.sem_nsems == 3 && (sds.sem_perm.mode & 0100) != 0 &&
+            /* 3 semaphores, or 35 for a fast-lock block. */
+            mine = (sds.sem_nsems == 3 || sds.sem_nsems == 35) &&
+                   (sds.sem_perm.mode & 0100) != 0 &&
                    sds.sem_ctime >= run_start - 1;
             if (report || !mine)
                 fprintf(stderr, "stress: %s semaphore set at key 0x%08lx (probe %u of \"%s\"): "
@@ -1316,7 +1341,8 @@ static void final_cleanup(const char *name)
 
 static void usage(void)
 {
-    fprintf(stderr, "usage: stress [-n PROCS] [-d SECONDS] [-k NAMES] [-s SEED] [-q] [-H]\n");
+    fprintf(stderr, "usage: stress [-n PROCS] [-d SECONDS] [-k NAMES] [-s SEED] [-q] [-H] "
+                    "[-F]\n");
     exit(2);
 }
 
@@ -1356,7 +1382,7 @@ int main(int argc, char **argv)
     struct sigaction sa;
 
     seed = (unsigned long)time(NULL) ^ (unsigned long)getpid();
-    while ((c = getopt(argc, argv, "n:d:k:s:qH")) != -1) {
+    while ((c = getopt(argc, argv, "n:d:k:s:qHF")) != -1) {
         switch (c) {
         case 'n': nworkers = atoi(optarg); break;
         case 'd': seconds = atol(optarg); break;
@@ -1364,6 +1390,7 @@ int main(int argc, char **argv)
         case 's': seed = strtoul(optarg, NULL, 0); break;
         case 'q': quiet = 1; break;
         case 'H': hostile_mode = 1; break;
+        case 'F': fast_mode = 1; break;
         default: usage();
         }
     }
@@ -1398,8 +1425,9 @@ int main(int argc, char **argv)
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
 
-    printf("# stress: %d processes, %ld s, %d names, seed %lu%s\n", nworkers, seconds, nnames,
-           seed, hostile_mode ? ", hostile process (-H)" : "");
+    printf("# stress: %d processes, %ld s, %d names, seed %lu%s%s\n", nworkers, seconds, nnames,
+           seed, hostile_mode ? ", hostile process (-H)" : "",
+           fast_mode ? ", fast-lock and version-1 blocks (-F)" : "");
     fflush(stdout);
     run_start = time(NULL);
     run_start_ms = now_ms();
@@ -1571,6 +1599,17 @@ int main(int argc, char **argv)
                                          outcome_name(o), totals[c][o]);
         if (!quiet || c == OP_CREATE)
             printf("%s\n", line);
+    }
+    {
+        unsigned long made[3] = { 0, 0, 0 };
+
+        for (w = 0; w < MAXW; w++)
+            for (c = 0; c < 3; c++)
+                made[c] += ctl->made[w][c];
+        printf("# blocks made: %lu of format version 1, %lu of version 2 (fast lock)%s\n",
+               made[0], made[1], made[2] ? ", and some of another version" : "");
+        if (made[2] != 0)
+            ctl->wrong_block++;
     }
     if (hostile_mode) {
         unsigned long planted = 0;
