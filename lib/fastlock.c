@@ -4,7 +4,8 @@
  * The lock lives in two header words changed only by atomic operations, so
  * an uncontended lock and unlock make no system call:
  *   lk_ctl      the writer's slot + 1 (0: none), the slot + 1 of a waiting
- *               writer to hand the lock to (0: none), registered sleepers
+ *               writer to hand the lock to (0: none), the OVR bit (slotless
+ *               readers may hold the lock), registered sleepers
  *   lk_readers  bit k set while slot k holds a reader lock
  * The kernel stays the authority on who is alive: a handle owns a slot k by
  * holding the set's presence semaphore P_k at 1 with SEM_UNDO, so a process
@@ -13,6 +14,11 @@
  * dead slot's bits first claims P_k itself, as an owner would: only the
  * owner of P_k ever changes slot k's bits, so a slot cannot be cleared
  * under a new owner.  Lockers that must wait sleep on the WAKE semaphore.
+ * A handle that finds all 32 slots owned locks through the kernel instead:
+ * as a writer it first takes the OVW semaphore (with SEM_UNDO), which makes
+ * it slot 32 for the writer field; as a reader it counts itself in OVR (with
+ * SEM_UNDO) and sets lk_ctl's OVR bit, which a writer drains by waiting in
+ * the kernel for OVR to reach 0.
  * A lock that is free is taken by whoever comes first, which keeps a busy
  * holder fast; but a writer passed over once names itself `next', and the
  * holder's release hands the lock straight to it, so nobody is passed over
@@ -85,12 +91,72 @@ svs_fast_available(void)
 
 #if FAST
 
+/* Slot 32 is the slotless writer's, whose presence is the OVW semaphore. */
+#define OVF_SLOT SVS_SLOTS
+/* What a release keeps of lk_ctl besides the writer field. */
+#define KEEP (SVS_LK_WMASK | SVS_LK_NEXT_MASK | SVS_LK_OVR)
+
 static int
 sem_error(void)
 {
     if (errno == EINVAL || errno == EIDRM)
         errno = EIDRM; /* the set was removed: the block was unlinked */
     return -1;
+}
+
+static unsigned short
+presence(unsigned k)
+{
+    return (unsigned short)(k < SVS_SLOTS ? SVS_SEM_SLOT0 + k : SVS_SEM_OVW);
+}
+
+/* Semaphore operations done at once, waiting as the caller's timeout allows
+ * (< 0: for ever; 0: not at all, EBUSY) and carrying on after signals. */
+static int
+sem_wait_ops(int semid, struct sembuf *b, size_t n, long timeout_ms,
+             long long start)
+{
+    size_t i;
+
+    if (timeout_ms == 0)
+        for (i = 0; i < n; i++)
+            b[i].sem_flg |= IPC_NOWAIT;
+    for (;;) {
+        int rc;
+
+        if (timeout_ms <= 0) {
+            rc = semop(semid, b, n);
+        } else {
+            long long left = (long long)timeout_ms - (svs_now_ms() - start);
+
+            if (left <= 0) {
+                errno = ETIMEDOUT;
+                return -1;
+            }
+            rc = svs_semop_timed(semid, b, n, (long)left);
+        }
+        if (rc == 0)
+            return 0;
+        if (errno == EINTR)
+            continue;
+        if (errno == EAGAIN) {
+            errno = timeout_ms == 0 ? EBUSY : ETIMEDOUT;
+            return -1;
+        }
+        return sem_error();
+    }
+}
+
+static int
+sem_wait1(int semid, unsigned short num, short op, short flg, long timeout_ms,
+          long long start)
+{
+    struct sembuf b;
+
+    b.sem_num = num;
+    b.sem_op = op;
+    b.sem_flg = flg;
+    return sem_wait_ops(semid, &b, 1, timeout_ms, start);
 }
 
 /* Post n wake-up tokens.  A full semaphore (SEMVMX) already holds more
@@ -120,7 +186,7 @@ wake_sleepers(sysvshm_t *h)
     uint32_t c = ld(ctl);
 
     while ((c >> SVS_LK_SLEEP_SHIFT) != 0) {
-        if (cas(ctl, c, c & (SVS_LK_WMASK | SVS_LK_NEXT_MASK))) {
+        if (cas(ctl, c, c & KEEP)) {
             post(h->semid, c >> SVS_LK_SLEEP_SHIFT);
             return;
         }
@@ -131,7 +197,8 @@ wake_sleepers(sysvshm_t *h)
 /* Let go of the writer field held by slot k (a writer's unlock, a pending
  * writer that gives up, or the clearing of a dead one's): it passes to the
  * `next' writer if one is named, else the lock is free; every registered
- * sleeper is woken in the same step. */
+ * sleeper is woken in the same step.  The OVR bit stays: a pending writer
+ * that gives up may not have drained the slotless readers. */
 static void
 release_writer(sysvshm_t *h, unsigned k)
 {
@@ -139,7 +206,8 @@ release_writer(sysvshm_t *h, unsigned k)
     uint32_t c = ld(ctl);
 
     while ((c & SVS_LK_WMASK) == k + 1) {
-        if (cas(ctl, c, (c & SVS_LK_NEXT_MASK) >> SVS_LK_NEXT_SHIFT)) {
+        if (cas(ctl, c, (c & SVS_LK_OVR) |
+                        ((c & SVS_LK_NEXT_MASK) >> SVS_LK_NEXT_SHIFT))) {
             post(h->semid, c >> SVS_LK_SLEEP_SHIFT);
             return;
         }
@@ -159,9 +227,10 @@ release_reader(sysvshm_t *h, unsigned k)
         wake_sleepers(h);
 }
 
-/* Clear whatever slot k's bits say.  Only the owner of P_k calls this: a
- * new owner for what its dead predecessor left, a recoverer after claiming
- * P_k.  The writer pid mark is left: the next writer learns of the death. */
+/* Clear whatever slot k's bits say.  Only the owner of slot k's presence
+ * calls this: a new owner for what its dead predecessor left, a recoverer
+ * after claiming it.  The writer pid mark is left: the next writer learns
+ * of the death. */
 static void
 clear_slot(sysvshm_t *h, unsigned k)
 {
@@ -176,21 +245,22 @@ clear_slot(sysvshm_t *h, unsigned k)
         c = ld(ctl);
     }
     release_writer(h, k);
-    if (ld(&h->lk->lk_readers) & ((uint32_t)1 << k))
+    if (k < SVS_SLOTS && (ld(&h->lk->lk_readers) & ((uint32_t)1 << k)))
         release_reader(h, k);
 }
 
-/* Claim P_k if it is 0: one atomic semop, so two claimers cannot both win.
- * Returns 0, or -1 with errno EAGAIN (taken) or the semop's. */
+/* Claim slot k's presence if it is 0: one atomic semop, so two claimers
+ * cannot both win.  Returns 0, or -1 with errno EAGAIN (taken) or the
+ * semop's. */
 static int
 claim(int semid, unsigned k)
 {
     struct sembuf ops[2];
 
-    ops[0].sem_num = (unsigned short)(SVS_SEM_SLOT0 + k);
+    ops[0].sem_num = presence(k);
     ops[0].sem_op = 0;
     ops[0].sem_flg = IPC_NOWAIT;
-    ops[1].sem_num = (unsigned short)(SVS_SEM_SLOT0 + k);
+    ops[1].sem_num = presence(k);
     ops[1].sem_op = 1;
     ops[1].sem_flg = SEM_UNDO | IPC_NOWAIT;
     return semop(semid, ops, 2);
@@ -201,14 +271,14 @@ give_back(int semid, unsigned k)
 {
     struct sembuf op;
 
-    op.sem_num = (unsigned short)(SVS_SEM_SLOT0 + k);
+    op.sem_num = presence(k);
     op.sem_op = -1;
     op.sem_flg = SEM_UNDO | IPC_NOWAIT;
     (void)semop(semid, &op, 1);
 }
 
-/* Slot j's bits are set and P_j read 0: its owner is dead (or has just let
- * go).  Clear them as the owner would, under P_j. */
+/* Slot j's bits are set and its presence read 0: its owner is dead (or has
+ * just let go).  Clear them as the owner would, holding the presence. */
 static int
 recover_slot(sysvshm_t *h, unsigned j)
 {
@@ -234,14 +304,14 @@ clear_impossible(sysvshm_t *h)
         uint32_t n = (c & SVS_LK_NEXT_MASK) >> SVS_LK_NEXT_SHIFT;
         uint32_t d = c;
 
-        if (n > SVS_SLOTS)
+        if (n > OVF_SLOT + 1)
             d &= ~SVS_LK_NEXT_MASK;
-        if (w > SVS_SLOTS)
-            d = d & SVS_LK_NEXT_MASK;   /* no writer, no sleepers */
+        if (w > OVF_SLOT + 1)
+            d &= SVS_LK_NEXT_MASK | SVS_LK_OVR;   /* no writer, no sleepers */
         if (d == c)
             return;
         if (cas(ctl, c, d)) {
-            if (w > SVS_SLOTS)
+            if (w > OVF_SLOT + 1)
                 post(h->semid, c >> SVS_LK_SLEEP_SHIFT);
             return;
         }
@@ -264,16 +334,14 @@ recover_dead(sysvshm_t *h, uint32_t writer_slot1, uint32_t readers)
         return sem_error();
     /* lk_ctl can be written by any writer of the block: a slot beyond the
      * set is nobody's to recover, and must not index v. */
-    if (writer_slot1 > SVS_SLOTS)
+    if (writer_slot1 > OVF_SLOT + 1)
         clear_impossible(h);
-    if (writer_slot1 != 0 && writer_slot1 <= SVS_SLOTS &&
-        writer_slot1 - 1 != (uint32_t)h->slot &&
-        v[SVS_SEM_SLOT0 + writer_slot1 - 1] == 0 &&
-        recover_slot(h, writer_slot1 - 1) < 0)
+    else if (writer_slot1 != 0 && v[presence(writer_slot1 - 1)] == 0 &&
+             recover_slot(h, writer_slot1 - 1) < 0)
         return -1;
     for (j = 0; j < SVS_SLOTS; j++)
-        if ((readers & ((uint32_t)1 << j)) && j != (unsigned)h->slot &&
-            v[SVS_SEM_SLOT0 + j] == 0 && recover_slot(h, j) < 0)
+        if ((readers & ((uint32_t)1 << j)) && v[presence(j)] == 0 &&
+            recover_slot(h, j) < 0)
             return -1;
     return 0;
 }
@@ -293,14 +361,16 @@ slice_left(long timeout_ms, long long start)
     return left < SLICE_MS ? (long)left : SLICE_MS;
 }
 
-/* Take a slot for this handle (once per handle and process). */
+/* Take a slot for this handle (once per handle and process).  Returns 0
+ * with h->slot set, or with h->slot -1 when every slot is owned (the handle
+ * then locks without one, and looks for a slot again next time), or -1. */
 static int
-take_slot(sysvshm_t *h, long timeout_ms, long long start)
+take_slot(sysvshm_t *h)
 {
     unsigned long gen = svs_fork_generation();
     unsigned short v[SVS_NSEMS_FAST];
     union semun arg;
-    long us = 1000;
+    unsigned i, first;
 
     if (h->slot >= 0 && h->slot_gen == gen)
         return 0;
@@ -322,46 +392,27 @@ take_slot(sysvshm_t *h, long timeout_ms, long long start)
         }
     }
     arg.array = v;
-    for (;;) {
-        unsigned i, first = (unsigned)(svs_getpid() % SVS_SLOTS);
+    if (semctl(h->semid, 0, GETALL, arg) < 0)
+        return sem_error();
+    first = (unsigned)(svs_getpid() % SVS_SLOTS);
+    for (i = 0; i < SVS_SLOTS; i++) {
+        unsigned k = (first + i) % SVS_SLOTS;
 
-        if (semctl(h->semid, 0, GETALL, arg) < 0)
-            return sem_error();
-        for (i = 0; i < SVS_SLOTS; i++) {
-            unsigned k = (first + i) % SVS_SLOTS;
-
-            if (v[SVS_SEM_SLOT0 + k] != 0)
+        if (v[SVS_SEM_SLOT0 + k] != 0)
+            continue;
+        if (claim(h->semid, k) < 0) {
+            if (errno == EAGAIN)
                 continue;
-            if (claim(h->semid, k) < 0) {
-                if (errno == EAGAIN)
-                    continue;
-                return sem_error();
-            }
-            svs_fault("fast.slot_claimed");
-            /* What a dead owner of this slot left is ours to clear now. */
-            clear_slot(h, k);
-            h->slot = (int)k;
-            h->slot_gen = gen;
-            return 0;
+            return sem_error();
         }
-        /* Every slot is owned by a live handle: wait for one to close. */
-        if (timeout_ms == 0) {
-            errno = EBUSY;
-            return -1;
-        }
-        if (timeout_ms > 0) {
-            long ms = slice_left(timeout_ms, start);
-
-            if (ms == 0) {
-                errno = ETIMEDOUT;
-                return -1;
-            }
-            if (us > ms * 1000L)
-                us = ms * 1000L;
-        }
-        svs_sleep_us(us);
-        us = us * 2 > SLICE_MS * 1000L ? SLICE_MS * 1000L : us * 2;
+        svs_fault("fast.slot_claimed");
+        /* What a dead owner of this slot left is ours to clear now. */
+        clear_slot(h, k);
+        h->slot = (int)k;
+        h->slot_gen = gen;
+        return 0;
     }
+    return 0;
 }
 
 /*
@@ -431,27 +482,39 @@ sleep_once(sysvshm_t *h, uint32_t c, int pending, uint32_t next, long timeout_ms
      * so that signals do not pile up registrations; after a slice, look at
      * the holder's presence before sleeping again. */
     {
+        int timed_out = errno == EAGAIN;
         uint32_t d = ld(ctl);
 
         while ((d >> SVS_LK_SLEEP_SHIFT) != 0 && !cas(ctl, d, d - SVS_LK_SLEEP_ONE))
             d = ld(ctl);
+        if (timed_out)
+            *looked = 0;
     }
-    if (errno == EAGAIN)
-        *looked = 0;
     return 0;
 }
 
-/* A writer that holds the writer field waits for the readers to drain;
- * new readers hold back meanwhile.  On failure the field is let go. */
+/* Slot k holds the writer field: wait for the readers to drain (new ones
+ * hold back meanwhile), the slotless ones in the kernel.  On failure the
+ * field is let go. */
 static int
-drain_readers(sysvshm_t *h, long timeout_ms, long long start)
+drain_readers(sysvshm_t *h, unsigned k, long timeout_ms, long long start)
 {
+    volatile uint32_t *ctl = &h->lk->lk_ctl;
     int looked = 0;
     int saved;
 
     for (;;) {
-        uint32_t r = ld(&h->lk->lk_readers);
+        uint32_t r;
 
+        if (ld(ctl) & SVS_LK_OVR) {
+            /* Slotless readers: the kernel counts them (and undoes the
+             * dead), and none can join while we hold the field. */
+            if (sem_wait1(h->semid, SVS_SEM_OVR, 0, 0, timeout_ms, start) < 0)
+                break;
+            fetch_and(ctl, ~SVS_LK_OVR);
+            continue;
+        }
+        r = ld(&h->lk->lk_readers);
         if (r == 0)
             return 0;
         if (timeout_ms == 0) {
@@ -466,11 +529,11 @@ drain_readers(sysvshm_t *h, long timeout_ms, long long start)
             errno = EBUSY;
             break;
         }
-        if (sleep_once(h, ld(&h->lk->lk_ctl), 1, 0, timeout_ms, start, &looked) < 0)
+        if (sleep_once(h, ld(ctl), 1, 0, timeout_ms, start, &looked) < 0)
             break;
     }
     saved = errno;
-    release_writer(h, (unsigned)h->slot);
+    release_writer(h, k);
     errno = saved;
     return -1;
 }
@@ -493,30 +556,27 @@ withdraw(sysvshm_t *h, uint32_t me)
     return (c & SVS_LK_WMASK) == me;
 }
 
-int
-svs_fast_lock(sysvshm_t *h, int how, long timeout_ms, long long start)
+/* Try once, but not against the dead: a holder that died is cleared now,
+ * as a waiter would, and the lock looked at again.  Returns 1 to look
+ * again, 0 for EBUSY, -1 on error. */
+static int
+try_again(sysvshm_t *h, uint32_t c, int *looked)
 {
-    volatile uint32_t *ctl, *readers;
-    uint32_t me, bit;
-    int looked = 0, passed_over = 0;
-
-    if (h->lk == NULL) {
-        /* A read-only handle: the lock words need a writable mapping. */
-        struct svs_header *rw = shmat(h->shmid, NULL, 0);
-
-        if (rw == (void *)-1) {
-            if (errno == EINVAL || errno == EIDRM)
-                errno = EIDRM;
-            return -1;
-        }
-        h->lk = rw;
+    if (*looked) {
+        errno = EBUSY;
+        return 0;
     }
-    if (take_slot(h, timeout_ms, start) < 0)
-        return -1;
-    ctl = &h->lk->lk_ctl;
-    readers = &h->lk->lk_readers;
-    me = (uint32_t)h->slot + 1;
-    bit = (uint32_t)1 << h->slot;
+    *looked = 1;
+    return recover_dead(h, c & SVS_LK_WMASK, 0) < 0 ? -1 : 1;
+}
+
+/* The writer lock for slot k (OVF_SLOT: a slotless writer holding OVW). */
+static int
+lock_writer(sysvshm_t *h, unsigned k, long timeout_ms, long long start)
+{
+    volatile uint32_t *ctl = &h->lk->lk_ctl;
+    uint32_t me = k + 1;
+    int looked = 0, passed_over = 0;
 
     for (;;) {
         uint32_t c;
@@ -525,60 +585,40 @@ svs_fast_lock(sysvshm_t *h, int how, long timeout_ms, long long start)
         /* A remover writes UNLINKING before it removes anything: a lock on
          * a destroyed block fails without a system call. */
         if (h->lk->state != SVS_STATE_READY) {
-            if (how == SYSVSHM_WRITE && withdraw(h, me))
-                release_writer(h, (unsigned)h->slot);
+            if (withdraw(h, me))
+                release_writer(h, k);
             errno = EIDRM;
             return -1;
         }
         c = ld(ctl);
         if ((c & SVS_LK_WMASK) == me) /* handed to us at a release */
-            return drain_readers(h, timeout_ms, start);
+            return drain_readers(h, k, timeout_ms, start);
         if ((c & SVS_LK_WMASK) == 0) {
-            if (how == SYSVSHM_WRITE) {
-                if (!cas(ctl, c, c | me))
-                    continue;
-                svs_fault("fast.writer_claimed");
-                /* Ours; new readers hold back while the old ones drain. */
-                return drain_readers(h, timeout_ms, start);
-            }
-            fetch_or(readers, bit);
-            svs_fault("fast.reader_set");
-            c = ld(ctl);
-            if ((c & SVS_LK_WMASK) == 0)
-                return 0;
-            /* A writer came first: step back, and wake it if it waits for
-             * us. */
-            release_reader(h, (unsigned)h->slot);
-            continue;
+            if (!cas(ctl, c, c | me))
+                continue;
+            svs_fault("fast.writer_claimed");
+            /* Ours; new readers hold back while the old ones drain. */
+            return drain_readers(h, k, timeout_ms, start);
         }
         if (timeout_ms == 0) {
-            /* Try once, but not against the dead: a holder that died is
-             * cleared now, as a waiter would, and the lock looked at
-             * again. */
-            if (!looked) {
-                looked = 1;
-                if (recover_dead(h, c & SVS_LK_WMASK, 0) < 0)
-                    return -1;
+            if ((rc = try_again(h, c, &looked)) > 0)
                 continue;
-            }
-            errno = EBUSY;
             return -1;
         }
-        rc = sleep_once(h, c, 0, how == SYSVSHM_WRITE && passed_over ? me : 0,
-                        timeout_ms, start, &looked);
+        rc = sleep_once(h, c, 0, passed_over ? me : 0, timeout_ms, start, &looked);
         if (rc < 0) {
             int saved = errno;
 
-            if (how == SYSVSHM_WRITE && withdraw(h, me)) {
+            if (withdraw(h, me)) {
                 if (saved == ETIMEDOUT) {
                     /* Handed to us at the deadline: ours if no reader is
                      * in the way (a try-once wait for them). */
-                    if (drain_readers(h, 0, start) == 0)
+                    if (drain_readers(h, k, 0, start) == 0)
                         return 0;
                     errno = ETIMEDOUT;
                     return -1;
                 }
-                release_writer(h, (unsigned)h->slot);
+                release_writer(h, k);
             }
             errno = saved;
             return -1;
@@ -590,27 +630,146 @@ svs_fast_lock(sysvshm_t *h, int how, long timeout_ms, long long start)
     }
 }
 
+/* A reader lock for slot k, or (k == OVF_SLOT) a slotless one, counted in
+ * the OVR semaphore while it holds. */
+static int
+lock_reader(sysvshm_t *h, unsigned k, long timeout_ms, long long start)
+{
+    volatile uint32_t *ctl = &h->lk->lk_ctl;
+    int looked = 0;
+
+    for (;;) {
+        uint32_t c;
+        int rc;
+
+        if (h->lk->state != SVS_STATE_READY) {
+            errno = EIDRM;
+            return -1;
+        }
+        c = ld(ctl);
+        if ((c & SVS_LK_WMASK) == 0) {
+            if (k < SVS_SLOTS) {
+                fetch_or(&h->lk->lk_readers, (uint32_t)1 << k);
+                svs_fault("fast.reader_set");
+                if ((ld(ctl) & SVS_LK_WMASK) == 0)
+                    return 0;
+                /* A writer came first: step back, and wake it if it waits
+                 * for us. */
+                release_reader(h, k);
+                continue;
+            }
+            /* Counted before the bit is set, so that a writer that sees
+             * the bit waits for us in the kernel; the bit is set only while
+             * no writer is, in one compare-and-swap. */
+            if (sem_wait1(h->semid, SVS_SEM_OVR, 1, SEM_UNDO, 0, start) < 0) {
+                /* As many slotless readers as a semaphore counts (SEMVMX)
+                 * hold it already: a resource running out. */
+                if (errno == ERANGE)
+                    errno = EAGAIN;
+                return -1;
+            }
+            svs_fault("fast.ovf_reader_counted");
+            if (cas(ctl, c, c | SVS_LK_OVR))
+                return 0;
+            (void)sem_wait1(h->semid, SVS_SEM_OVR, -1, SEM_UNDO, 0, start);
+            continue;
+        }
+        if (timeout_ms == 0) {
+            if ((rc = try_again(h, c, &looked)) > 0)
+                continue;
+            return -1;
+        }
+        if (sleep_once(h, c, 0, 0, timeout_ms, start, &looked) < 0)
+            return -1;
+    }
+}
+
+int
+svs_fast_lock(sysvshm_t *h, int how, long timeout_ms, long long start)
+{
+    int rc;
+
+    h->ovf = 0; /* a slotless lock noted before fork() is the parent's */
+    if (h->lk == NULL) {
+        /* A read-only handle: the lock words need a writable mapping. */
+        struct svs_header *rw = shmat(h->shmid, NULL, 0);
+
+        if (rw == (void *)-1) {
+            if (errno == EINVAL || errno == EIDRM)
+                errno = EIDRM;
+            return -1;
+        }
+        h->lk = rw;
+    }
+    if (take_slot(h) < 0)
+        return -1;
+    if (h->slot >= 0) {
+        if (how == SYSVSHM_WRITE)
+            return lock_writer(h, (unsigned)h->slot, timeout_ms, start);
+        return lock_reader(h, (unsigned)h->slot, timeout_ms, start);
+    }
+    /* Every slot is owned: lock through the kernel, as slot 32. */
+    if (how == SYSVSHM_READ) {
+        rc = lock_reader(h, OVF_SLOT, timeout_ms, start);
+    } else {
+        /* One slotless writer at a time holds OVW, and with it slot 32's
+         * identity in the writer field; a dead one's OVW is undone. */
+        struct sembuf take[2];
+
+        take[0].sem_num = SVS_SEM_OVW;
+        take[0].sem_op = 0;
+        take[0].sem_flg = 0;
+        take[1].sem_num = SVS_SEM_OVW;
+        take[1].sem_op = 1;
+        take[1].sem_flg = SEM_UNDO;
+        if (sem_wait_ops(h->semid, take, 2, timeout_ms, start) < 0)
+            return -1;
+        svs_fault("fast.ovf_writer_claimed");
+        clear_slot(h, OVF_SLOT); /* what a dead slotless writer left */
+        rc = lock_writer(h, OVF_SLOT, timeout_ms, start);
+        if (rc < 0) {
+            int saved = errno;
+
+            give_back(h->semid, OVF_SLOT);
+            errno = saved;
+        }
+    }
+    if (rc == 0)
+        h->ovf = how;
+    return rc;
+}
+
 int
 svs_fast_unlock(sysvshm_t *h, int how)
 {
-    if (h->lk == NULL || h->slot < 0) {
+    unsigned k;
+
+    if (h->lk == NULL || (h->slot < 0 && h->ovf != how)) {
         errno = EPERM;
         return -1;
     }
+    k = h->ovf ? OVF_SLOT : (unsigned)h->slot;
     if (how == SYSVSHM_WRITE) {
-        if ((ld(&h->lk->lk_ctl) & SVS_LK_WMASK) != (uint32_t)h->slot + 1) {
+        if ((ld(&h->lk->lk_ctl) & SVS_LK_WMASK) != k + 1) {
             errno = EPERM; /* someone cleared it: the words were tampered with */
             return -1;
         }
         svs_fault("fast.before_release");
-        release_writer(h, (unsigned)h->slot);
+        release_writer(h, k);
+        if (h->ovf)
+            give_back(h->semid, OVF_SLOT);
+    } else if (h->ovf) {
+        /* The OVR bit stays: the next writer clears it once the count is
+         * 0, which the kernel tells without a race. */
+        (void)sem_wait1(h->semid, SVS_SEM_OVR, -1, SEM_UNDO, 0, 0);
     } else {
-        if (!(ld(&h->lk->lk_readers) & ((uint32_t)1 << h->slot))) {
+        if (!(ld(&h->lk->lk_readers) & ((uint32_t)1 << k))) {
             errno = EPERM;
             return -1;
         }
-        release_reader(h, (unsigned)h->slot);
+        release_reader(h, k);
     }
+    h->ovf = 0;
     return 0;
 }
 
@@ -620,6 +779,7 @@ svs_fast_close(sysvshm_t *h)
     if (h->slot >= 0 && h->slot_gen == svs_fork_generation())
         give_back(h->semid, (unsigned)h->slot);
     h->slot = -1;
+    h->ovf = 0;
     if (h->lk != NULL && h->lk != h->hdr)
         (void)shmdt((void *)h->lk);
     h->lk = NULL;
@@ -651,6 +811,7 @@ void
 svs_fast_close(sysvshm_t *h)
 {
     h->slot = -1;
+    h->ovf = 0;
     h->lk = NULL;
 }
 

@@ -103,10 +103,14 @@ struct svs_header {
 #define SVS_NSEMS 3
 
 /* A version 2 block's set (fastlock.c): semaphore 0 holds wake-up tokens for
- * sleeping lockers, 1 and 2 stay 0, and 3 + k is slot k's presence: 1 while a
- * live handle owns slot k, given back by the kernel (SEM_UNDO) when its
- * process dies. */
+ * sleeping lockers; 3 + k is slot k's presence: 1 while a live handle owns
+ * slot k, given back by the kernel (SEM_UNDO) when its process dies.  A
+ * handle that finds every slot owned locks through the kernel: 1 is 1 while
+ * such a writer holds or waits for the writer field (as slot 32), 2 counts
+ * such readers. */
 #define SVS_SEM_WAKE 0
+#define SVS_SEM_OVW 1
+#define SVS_SEM_OVR 2
 #define SVS_SEM_SLOT0 3
 #define SVS_SLOTS 32
 #define SVS_NSEMS_FAST (SVS_SEM_SLOT0 + SVS_SLOTS)
@@ -116,6 +120,7 @@ struct svs_header {
 #define SVS_LK_WMASK 0x3fu
 #define SVS_LK_NEXT_SHIFT 6
 #define SVS_LK_NEXT_MASK (0x3fu << SVS_LK_NEXT_SHIFT)
+#define SVS_LK_OVR (1u << 12)   /* slotless readers may hold (SVS_SEM_OVR) */
 #define SVS_LK_SLEEP_SHIFT 16
 #define SVS_LK_SLEEP_ONE (1u << SVS_LK_SLEEP_SHIFT)
 #define SVS_LK_SLEEP_MAX 0xffffu
@@ -152,6 +157,8 @@ struct sysvshm {
     long pid;               /* this process (refreshed after fork) */
     int fast;               /* version 2 block: the fast lock (fastlock.c) */
     int slot;               /* fast lock: the slot this handle owns, or -1 */
+    int ovf;                /* fast lock held without a slot: SYSVSHM_WRITE
+                             * (through SVS_SEM_OVW) or SYSVSHM_READ */
     unsigned long slot_gen; /* svs_fork_generation() when it took the slot */
     struct svs_header *lk;  /* fast lock: a writable mapping of the header
                              * (hdr, or a second one for a read-only handle) */
