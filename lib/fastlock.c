@@ -130,7 +130,15 @@ sem_wait_ops(int semid, struct sembuf *b, size_t n, long timeout_ms,
             long long left = (long long)timeout_ms - (svs_now_ms() - start);
 
             if (left <= 0) {
-                errno = ETIMEDOUT;
+                /* Out of time, but what is free now is still taken. */
+                for (i = 0; i < n; i++)
+                    b[i].sem_flg |= IPC_NOWAIT;
+                if (semop(semid, b, n) == 0)
+                    return 0;
+                if (errno == EAGAIN || errno == EINTR)
+                    errno = ETIMEDOUT;
+                else
+                    (void)sem_error();
                 return -1;
             }
             rc = svs_semop_timed(semid, b, n, (long)left);
@@ -307,7 +315,7 @@ clear_impossible(sysvshm_t *h)
         if (n > OVF_SLOT + 1)
             d &= ~SVS_LK_NEXT_MASK;
         if (w > OVF_SLOT + 1)
-            d &= SVS_LK_NEXT_MASK | SVS_LK_OVR;   /* no writer, no sleepers */
+            d &= SVS_LK_OVR;   /* no writer, no next, no sleepers (all woken) */
         if (d == c)
             return;
         if (cas(ctl, c, d)) {
@@ -379,8 +387,9 @@ take_slot(sysvshm_t *h)
     h->slot = -1;
     /* The set is read whole into v: it must be exactly a fast lock's.  A
      * header rewritten by a writer of the block can name another set, or
-     * claim the fast lock for a version 1 block's. */
-    {
+     * claim the fast lock for a version 1 block's.  (Once per handle: a
+     * set's size never changes.) */
+    if (!h->set_checked) {
         struct semid_ds sds;
 
         arg.buf = &sds;
@@ -390,6 +399,7 @@ take_slot(sysvshm_t *h)
             errno = EPROTO;
             return -1;
         }
+        h->set_checked = 1;
     }
     arg.array = v;
     if (semctl(h->semid, 0, GETALL, arg) < 0)
@@ -751,7 +761,13 @@ svs_fast_unlock(sysvshm_t *h, int how)
     k = h->ovf ? OVF_SLOT : (unsigned)h->slot;
     if (how == SYSVSHM_WRITE) {
         if ((ld(&h->lk->lk_ctl) & SVS_LK_WMASK) != k + 1) {
-            errno = EPERM; /* someone cleared it: the words were tampered with */
+            /* Someone cleared it: the words were tampered with.  OVW is
+             * still ours to give back, or no slotless writer could lock
+             * until this process ends. */
+            if (h->ovf)
+                give_back(h->semid, OVF_SLOT);
+            h->ovf = 0;
+            errno = EPERM;
             return -1;
         }
         svs_fault("fast.before_release");

@@ -157,6 +157,7 @@ struct sysvshm {
     long pid;               /* this process (refreshed after fork) */
     int fast;               /* version 2 block: the fast lock (fastlock.c) */
     int slot;               /* fast lock: the slot this handle owns, or -1 */
+    int set_checked;        /* fast lock: the set's size was found right */
     int ovf;                /* fast lock held without a slot: SYSVSHM_WRITE
                              * (through SVS_SEM_OVW) or SYSVSHM_READ */
     unsigned long slot_gen; /* svs_fork_generation() when it took the slot */
