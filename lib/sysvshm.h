@@ -80,9 +80,10 @@ typedef struct sysvshm sysvshm_t;
  *        read it back with sysvshm_name).  Only read during the call.
  * flags: 0, SYSVSHM_NOLOCK (no semaphore set: sysvshm_lock fails ENOTSUP)
  *        or SYSVSHM_FASTLOCK (format version 2: the lock takes no system call
- *        when no other handle holds or waits for it; at most 32 handles can
- *        have locked the block at once; only libsysvshm 0.2 and later, or
- *        code following docs/format.md "The fast lock", can use the block).
+ *        when no other handle holds or waits for it, for the first 32
+ *        handles to lock the block; further handles lock with system calls;
+ *        only libsysvshm 0.2 and later, or code following docs/format.md
+ *        "The fast lock", can use the block).
  *        Where the build has no lock-free atomics, SYSVSHM_FASTLOCK makes an
  *        ordinary block.
  * mode:  permission bits of the segment and its semaphore set, used as given
@@ -221,8 +222,10 @@ SYSVSHM_API int sysvshm_remove_v2(const char *name, int flags);
  * the writer lock is visible to whoever takes the lock next.  A block made
  * with SYSVSHM_FASTLOCK keeps these promises with atomic operations in its
  * header: a dead holder's lock is taken back by the next locker (by one
- * already waiting, within about 50 ms); the handle's first lock takes one of
- * the block's 32 slots, which it keeps until it is closed.
+ * already waiting, within about 50 ms).  The first 32 handles to lock such a
+ * block each take one of its 32 slots, which they keep until they are
+ * closed; a handle that finds every slot taken locks with system calls, and
+ * takes a slot at a later lock if one is free by then.
  *
  * Returns 0 when the lock is held; SYSVSHM_RECOVERED (also held) when the last
  * writer died holding the lock, so the data may be half-updated (a writer that
@@ -232,8 +235,7 @@ SYSVSHM_API int sysvshm_remove_v2(const char *name, int flags);
  *   EDEADLK    this handle already holds a lock.
  *   ENOTSUP    the block was made with SYSVSHM_NOLOCK.
  *   EBADF      SYSVSHM_WRITE on a read-only handle.
- *   EBUSY      timeout_ms == 0 and the lock is not free (fast lock: or no
- *              slot is free).
+ *   EBUSY      timeout_ms == 0 and the lock is not free.
  *   ETIMEDOUT  timeout_ms > 0 elapsed.
  *   EIDRM      the block was destroyed.
  *   EACCES     the semaphore set's permissions deny us (fast lock, read-only
@@ -241,7 +243,10 @@ SYSVSHM_API int sysvshm_remove_v2(const char *name, int flags);
  *   ENOTSUP    also: a SYSVSHM_FASTLOCK block, in a build without atomics.
  *   EMFILE, ENOMEM  fast lock, read-only handle: its second mapping failed.
  *   EAGAIN     SYSVSHM_READ when the most readers a semaphore can count
- *              (SEMVMX, 32767 on most systems) already hold the lock.
+ *              (SEMVMX, 32767 on most systems) already hold the lock (fast
+ *              lock: readers without a slot).
+ *   EPROTO     fast lock: the header names a semaphore set that is not a
+ *              fast lock's (of the wrong size).
  */
 SYSVSHM_API int sysvshm_lock(sysvshm_t *shm, int how, long timeout_ms);
 
