@@ -1093,7 +1093,7 @@ child_cont(void *c, int i)
     int first_err = 0;
 
     (void)i;
-    /* The fast lock's first lock in a process takes a slot (two system
+    /* The fast lock's first lock in a process takes a slot (three system
      * calls): a lock and unlock before the start keeps that out of the
      * timed part, for both locks alike.  A failure is reported after the
      * start, where the parent reads reports. */
