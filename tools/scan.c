@@ -163,17 +163,29 @@ read_fast_words(struct seginfo *s, const struct svs_header *h, unsigned short *v
     return 0;
 }
 
+/* GETPID of semaphore num of the set, 0 if unknown. */
+static long
+sem_pid(int semid, int num)
+{
+    int pid = semctl(semid, num, GETPID);
+
+    return pid > 0 ? pid : 0;
+}
+
 /* What the fast lock's words and presence semaphores say (see lockinfo). */
 static void
 judge_fast(struct lockinfo *lk, int semid, const unsigned short *v)
 {
     uint32_t live_readers;
     unsigned k;
-    int pid;
 
     lk->wslot = lk->lk_ctl & SVS_LK_WMASK;
+    lk->nslot = (lk->lk_ctl & SVS_LK_NEXT_MASK) >> SVS_LK_NEXT_SHIFT;
+    lk->ovr_bit = (lk->lk_ctl & SVS_LK_OVR) != 0;
     lk->sleepers = lk->lk_ctl >> SVS_LK_SLEEP_SHIFT;
     lk->wake = v[SVS_SEM_WAKE];
+    lk->ovw = v[SVS_SEM_OVW];
+    lk->ovr = v[SVS_SEM_OVR];
     lk->nreaders = bit_count(lk->lk_readers);
     for (k = 0; k < SVS_SLOTS; k++) {
         uint32_t b = (uint32_t)1 << k;
@@ -183,21 +195,28 @@ judge_fast(struct lockinfo *lk, int semid, const unsigned short *v)
             lk->present |= b;
         else if (mine)
             lk->dead |= b;
-        if (v[SVS_SEM_SLOT0 + k] != 0 || mine) {
-            pid = semctl(semid, (int)(SVS_SEM_SLOT0 + k), GETPID);
-            lk->slot_pid[k] = pid > 0 ? pid : 0;
-        }
+        if (v[SVS_SEM_SLOT0 + k] != 0 || mine)
+            lk->slot_pid[k] = sem_pid(semid, (int)(SVS_SEM_SLOT0 + k));
     }
-    /* A writer slot beyond the slots is no holder anybody can clear;
-     * a damaged word, shown as it is. */
-    lk->wlive = lk->wslot >= 1 && lk->wslot <= SVS_SLOTS &&
-                (lk->present & ((uint32_t)1 << (lk->wslot - 1))) != 0;
+    /* Slot 32 is the slotless writer's, whose presence is OVW. */
+    lk->ovw_dead = lk->wslot == SVS_SLOTS + 1 && lk->ovw == 0;
+    if (lk->ovw != 0 || lk->wslot == SVS_SLOTS + 1)
+        lk->ovw_pid = sem_pid(semid, SVS_SEM_OVW);
+    if (lk->ovr != 0)
+        lk->ovr_pid = sem_pid(semid, SVS_SEM_OVR);
+    /* A writer slot beyond slot 32 is no holder anybody owns: a damaged
+     * word (the next locker clears it), shown as it is. */
+    if (lk->wslot >= 1 && lk->wslot <= SVS_SLOTS)
+        lk->wlive = (lk->present & ((uint32_t)1 << (lk->wslot - 1))) != 0;
+    else
+        lk->wlive = lk->wslot == SVS_SLOTS + 1 && lk->ovw != 0;
     live_readers = lk->lk_readers & lk->present;
-    lk->r = bit_count(live_readers);
-    lk->pending = lk->wlive && lk->lk_readers != 0;
+    /* The kernel counts the slotless readers, and undoes a dead one's. */
+    lk->r = bit_count(live_readers) + lk->ovr;
+    lk->pending = lk->wlive && (lk->lk_readers != 0 || lk->ovr != 0);
     if (lk->wlive) {
         lk->w = 1;
-        lk->pid_w = lk->slot_pid[lk->wslot - 1];
+        lk->pid_w = lk->wslot <= SVS_SLOTS ? lk->slot_pid[lk->wslot - 1] : lk->ovw_pid;
     }
     if (lk->wlive && lk->r == 0)
         lk->kind = LK_WRITE;

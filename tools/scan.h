@@ -55,7 +55,7 @@ struct lockinfo {
     /* A version 2 block's fast lock (lib/fastlock.c), from its lock words
      * and its slots' presence semaphores read together; kind then says
      * what the live holders hold, and w, r and t stay 0 but for r, the
-     * live readers. */
+     * live readers (slotless ones included). */
     int fast;
     uint32_t lk_ctl, lk_readers;
     unsigned wslot;         /* the writer's slot + 1, 0 if none */
@@ -70,6 +70,16 @@ struct lockinfo {
                              * next locker clears */
     long slot_pid[SVS_SLOTS]; /* GETPID of the slot's presence semaphore
                                * (its owner while it is 1), 0 if unknown */
+    /* A handle that found all the slots owned locks through the kernel:
+     * as slot 32 in the writer field while it holds SVS_SEM_OVW, or as a
+     * reader counted in SVS_SEM_OVR. */
+    unsigned nslot;         /* lk_ctl's `next' writer: slot + 1, 0 if none */
+    int ovr_bit;            /* lk_ctl's OVR bit: slotless readers may hold */
+    unsigned ovw, ovr;      /* the two semaphores' values */
+    long ovw_pid, ovr_pid;  /* their GETPID, 0 if unknown */
+    int ovw_dead;           /* lk_ctl names slot 32 while OVW is 0: a dead
+                             * slotless writer's, which the next locker
+                             * clears */
 };
 
 /* One segment.  Fields from shmid_ds are valid when have_ds. */

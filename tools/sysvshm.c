@@ -729,11 +729,26 @@ lock_writer(const struct lockinfo *lk)
     return lk->writer > 0 ? lk->writer : lk->pid_w;
 }
 
-/* lk_ctl names a writer slot that does not exist: no locker can clear it. */
+/* lk_ctl names a writer or a `next' writer beyond slot 32 (the slotless
+ * writer's): written by a user of the block, not by a locker.  Nobody owns
+ * such a slot; the next locker clears it. */
 static int
 fast_bad_slot(const struct lockinfo *lk)
 {
-    return lk->fast && lk->wslot > SVS_SLOTS;
+    return lk->fast && (lk->wslot > SVS_SLOTS + 1 || lk->nslot > SVS_SLOTS + 1);
+}
+
+/* Dead holders still marked in the fast lock's words: slots and the
+ * slotless writer's slot 32. */
+static unsigned
+fast_dead_count(const struct lockinfo *lk)
+{
+    uint32_t d = lk->dead;
+    unsigned c = lk->ovw_dead ? 1 : 0;
+
+    for (; d != 0; d &= d - 1)
+        c++;
+    return c;
 }
 
 static const char *
@@ -757,10 +772,15 @@ lock_short(const struct seginfo *s, char *buf, size_t len)
             snprintf(buf, len, "free");
         break;
     case LK_WRITE:
-        snprintf(buf, len, "write:%ld", lock_writer(lk));
+        snprintf(buf, len, "write:%ld%s", lock_writer(lk),
+                 lk->fast && lk->wslot == SVS_SLOTS + 1 ? ",slotless" : "");
         break;
     case LK_READ:
         snprintf(buf, len, "read:%u", lk->r);
+        if (lk->fast && lk->ovr > 0) {
+            n = strlen(buf);
+            snprintf(buf + n, len - n, ",slotless:%u", lk->ovr);
+        }
         break;
     }
     n = strlen(buf);
@@ -778,14 +798,12 @@ lock_short(const struct seginfo *s, char *buf, size_t len)
     if (lk->sleepers > 0 && n < len)
         snprintf(buf + n, len - n, ",sleeping:%u", lk->sleepers);
     n = strlen(buf);
-    if (lk->dead != 0 && n < len) {
-        uint32_t d = lk->dead;
-        unsigned c = 0;
-
-        for (; d != 0; d &= d - 1)
-            c++;
-        snprintf(buf + n, len - n, ",dead:%u", c);
-    }
+    if (fast_dead_count(lk) != 0 && n < len)
+        snprintf(buf + n, len - n, ",dead:%u", fast_dead_count(lk));
+    /* Held or not, the words are still damaged. */
+    n = strlen(buf);
+    if (lk->kind != LK_FREE && fast_bad_slot(lk) && n < len)
+        snprintf(buf + n, len - n, ",damaged");
     return buf;
 }
 
@@ -858,9 +876,10 @@ json_num_or_null(FILE *fp, const char *field, int have, long long v)
         fprintf(fp, "\"%s\": null", field);
 }
 
-/* A JSON array of the slots whose bit is set in mask. */
+/* A JSON array of the slots whose bit is set in mask, and slot 32 if
+ * slot32. */
 static void
-json_slots(FILE *fp, const char *field, uint32_t mask)
+json_slots(FILE *fp, const char *field, uint32_t mask, int slot32)
 {
     unsigned k;
     int first = 1;
@@ -871,6 +890,8 @@ json_slots(FILE *fp, const char *field, uint32_t mask)
             fprintf(fp, first ? "%u" : ", %u", k);
             first = 0;
         }
+    if (slot32)
+        fprintf(fp, first ? "%u" : ", %u", (unsigned)SVS_SLOTS);
     fputs("]", fp);
 }
 
@@ -882,12 +903,19 @@ json_fast(FILE *fp, const struct lockinfo *lk)
             (unsigned long)lk->lk_ctl, (unsigned long)lk->lk_readers);
     json_num_or_null(fp, "writer_slot", lk->wslot != 0, (long long)lk->wslot - 1);
     fprintf(fp, ", \"writer_pending\": %s, ", lk->pending ? "true" : "false");
-    json_slots(fp, "reader_slots", lk->lk_readers);
+    json_slots(fp, "reader_slots", lk->lk_readers, 0);
     fprintf(fp, ", \"sleepers\": %u, \"wake_tokens\": %u, ", lk->sleepers, lk->wake);
-    json_slots(fp, "slots_in_use", lk->present);
+    json_slots(fp, "slots_in_use", lk->present, 0);
     fputs(", ", fp);
-    json_slots(fp, "dead_slots", lk->dead);
-    fputs("}", fp);
+    /* Slot 32, the slotless writer's, has its place in the writer field
+     * and so among the dead; it is no slot a handle owns. */
+    json_slots(fp, "dead_slots", lk->dead, lk->ovw_dead);
+    fputs(", ", fp);
+    json_num_or_null(fp, "next_slot", lk->nslot != 0, (long long)lk->nslot - 1);
+    fputs(", ", fp);
+    json_num_or_null(fp, "slotless_writer", lk->ovw != 0 && lk->ovw_pid > 0, lk->ovw_pid);
+    fprintf(fp, ", \"slotless_readers\": %u, \"ovr_bit\": %s, \"damaged\": %s}", lk->ovr,
+            lk->ovr_bit ? "true" : "false", fast_bad_slot(lk) ? "true" : "false");
 }
 
 static void
@@ -1021,7 +1049,7 @@ static int
 ls_row(struct table *t, const struct seginfo *s)
 {
     char name[OUT_TEXT_MAX], key[16], id[16], size[24], mode[8], owner[140];
-    char nattch[24], cpid[40], lock[64], created[32];
+    char nattch[24], cpid[40], lock[96], created[32];
     const char *row[12];
     int d = s->have_ds;
 
@@ -1192,6 +1220,44 @@ stat_slot_list(FILE *fp, const struct lockinfo *lk, uint32_t mask)
     }
 }
 
+/* The writer slot + 1 of lk_ctl, as "slot 3", "slot 32 (slotless)". */
+static const char *
+slot_text(unsigned slot1, char *buf, size_t len)
+{
+    snprintf(buf, len, "slot %u%s", slot1 - 1, slot1 == SVS_SLOTS + 1 ? " (slotless)" : "");
+    return buf;
+}
+
+/* Who the writer of lk_ctl is, in parentheses after its process. */
+static const char *
+writer_text(const struct lockinfo *lk, char *buf, size_t len)
+{
+    if (lk->wslot == SVS_SLOTS + 1)
+        return "slotless writer";
+    return slot_text(lk->wslot, buf, len);
+}
+
+/* What is impossible in lk_ctl, for a line that starts "damaged: ". */
+static void
+stat_damage(FILE *fp, const struct lockinfo *lk)
+{
+    const char *sep = "";
+
+    fputs("damaged: lk_ctl names ", fp);
+    if (lk->wslot > SVS_SLOTS + 1) {
+        fprintf(fp, "writer slot %u", lk->wslot - 1);
+        sep = " and ";
+    }
+    if (lk->nslot > SVS_SLOTS + 1)
+        fprintf(fp, "%snext writer slot %u", sep, lk->nslot - 1);
+    fprintf(fp, ", beyond the %u slots and the slotless writer's slot %u; ", (unsigned)SVS_SLOTS,
+            (unsigned)SVS_SLOTS);
+    /* A locker clears an impossible writer; an impossible `next' becomes
+     * the writer at the holder's release, and is cleared then. */
+    fputs(lk->wslot > SVS_SLOTS + 1 ? "the next locker clears it\n" :
+          "the next release makes it the writer, which the locker after clears\n", fp);
+}
+
 /* The fast lock (version 2): what its words say, checked against the
  * presence of the slots they name. */
 static void
@@ -1199,32 +1265,50 @@ stat_fast(FILE *fp, const struct lockinfo *lk)
 {
     unsigned k, used = 0;
     uint32_t m;
+    char sl[32];
 
     fputs("lock:        ", fp);
     if (lk->kind == LK_WRITE) {
-        fprintf(fp, "write-locked by process %ld (slot %u)", lock_writer(lk), lk->wslot - 1);
+        fprintf(fp, "write-locked by process %ld (%s)", lock_writer(lk),
+                writer_text(lk, sl, sizeof sl));
         if (lk->pending)
             fputs("; it waits for the bits of dead readers to be cleared", fp);
         fputc('\n', fp);
     } else if (lk->kind == LK_READ) {
-        fprintf(fp, "read-locked by %u reader%s: slot%s ", lk->r, lk->r == 1 ? "" : "s",
-                lk->r == 1 ? "" : "s");
-        stat_slot_list(fp, lk, lk->lk_readers & lk->present);
+        uint32_t slotted = lk->lk_readers & lk->present;
+
+        fprintf(fp, "read-locked by %u reader%s: ", lk->r, lk->r == 1 ? "" : "s");
+        if (slotted != 0) {
+            fprintf(fp, "slot%s ", lk->r - lk->ovr == 1 ? "" : "s");
+            stat_slot_list(fp, lk, slotted);
+        }
+        if (lk->ovr > 0) {
+            fprintf(fp, "%s%u slotless", slotted != 0 ? "; " : "", lk->ovr);
+            if (lk->ovr_pid > 0)
+                fprintf(fp, " (last counted by process %ld)", lk->ovr_pid);
+        }
         if (lk->pending)
-            fprintf(fp, "; process %ld (slot %u) waits for them to finish and holds new "
-                    "readers back", lock_writer(lk), lk->wslot - 1);
+            fprintf(fp, "; process %ld (%s) waits for them to finish and holds new "
+                    "readers back", lock_writer(lk), writer_text(lk, sl, sizeof sl));
         fputc('\n', fp);
     } else if (fast_bad_slot(lk)) {
-        fprintf(fp, "damaged: lk_ctl names writer slot %u, beyond the %u slots; no locker "
-                "can take the lock\n", lk->wslot - 1, (unsigned)SVS_SLOTS);
+        stat_damage(fp, lk);
     } else {
         fputs("free\n", fp);
     }
+    if (lk->kind != LK_FREE && fast_bad_slot(lk)) {
+        fputs("             ", fp);
+        stat_damage(fp, lk);
+    }
     fprintf(fp, "lock words:  lk_ctl 0x%08lx (", (unsigned long)lk->lk_ctl);
     if (lk->wslot != 0)
-        fprintf(fp, "writer slot %u", lk->wslot - 1);
+        fprintf(fp, "writer %s", slot_text(lk->wslot, sl, sizeof sl));
     else
         fputs("no writer", fp);
+    if (lk->nslot != 0)
+        fprintf(fp, ", next writer %s", slot_text(lk->nslot, sl, sizeof sl));
+    if (lk->ovr_bit)
+        fputs(", OVR bit", fp);
     fprintf(fp, ", %u registered sleeper%s), lk_readers 0x%08lx (%u reader%s)\n", lk->sleepers,
             lk->sleepers == 1 ? "" : "s", (unsigned long)lk->lk_readers, lk->nreaders,
             lk->nreaders == 1 ? "" : "s");
@@ -1236,19 +1320,38 @@ stat_fast(FILE *fp, const struct lockinfo *lk)
         stat_slot_list(fp, lk, lk->present);
     }
     fprintf(fp, "; %u wake-up token%s\n", lk->wake, lk->wake == 1 ? "" : "s");
-    for (k = 0; k < SVS_SLOTS; k++) {
-        uint32_t b = (uint32_t)1 << k;
+    /* The lockers that found every slot owned, as the kernel counts them. */
+    if (lk->ovw != 0 || lk->ovr != 0 || lk->ovr_bit) {
+        fputs("slotless:    ", fp);
+        if (lk->ovw != 0) {
+            fputs("a writer", fp);
+            if (lk->ovw_pid > 0)
+                fprintf(fp, ", process %ld,", lk->ovw_pid);
+            fputs(lk->wslot == SVS_SLOTS + 1 ? " holds semaphore OVW and slot 32" :
+                  " holds semaphore OVW and waits for the lock", fp);
+        } else {
+            fputs("no writer", fp);
+        }
+        fprintf(fp, "; %u reader%s counted in semaphore OVR", lk->ovr, lk->ovr == 1 ? "" : "s");
+        if (lk->ovr_bit && lk->ovr == 0)
+            fputs("; the OVR bit is stale, harmless (the next writer clears it)", fp);
+        fputc('\n', fp);
+    }
+    for (k = 0; k <= SVS_SLOTS; k++) {
+        uint32_t b = k < SVS_SLOTS ? (uint32_t)1 << k : 0;
         char label[16];
         int w = lk->wslot == k + 1, r = (lk->lk_readers & b) != 0;
+        long pid;
 
-        if (!(lk->dead & b))
+        if (k < SVS_SLOTS ? !(lk->dead & b) : !lk->ovw_dead)
             continue;
         snprintf(label, sizeof label, "slot %u:", k);
-        fprintf(fp, "%-13s%s%s%s set while its presence is 0: dead holder (the next locker "
+        fprintf(fp, "%-13s%s%s%s set while its presence%s is 0: dead holder (the next locker "
                 "recovers it)", label, w ? "writer" : "", w && r ? " and " : "",
-                r ? "reader bit" : "");
-        if (lk->slot_pid[k] > 0)
-            fprintf(fp, "; last used by process %ld", lk->slot_pid[k]);
+                r ? "reader bit" : "", k < SVS_SLOTS ? "" : " (semaphore OVW)");
+        pid = k < SVS_SLOTS ? lk->slot_pid[k] : lk->ovw_pid;
+        if (pid > 0)
+            fprintf(fp, "; last used by process %ld", pid);
         fputc('\n', fp);
     }
 }
@@ -2505,7 +2608,11 @@ static const struct command commands[] = {
       "A block with the fast lock (create --fast) may add ,pending:PID (that writer\n"
       "waits for the readers to finish), ,sleeping:N (lockers asleep, waiting) and\n"
       ",dead:N (slots of dead processes still marked in the lock: the next locker\n"
-      "clears them).\n"
+      "clears them).  A locker that finds all 32 slots owned goes without one:\n"
+      "write:PID,slotless is such a writer (its slot 32, whose death counts in\n"
+      ",dead:N too), read:N,slotless:M says M of the N readers are such.  LOCK is\n"
+      "damaged when the lock's words name a slot beyond 32 (the next lockers clear\n"
+      "it).\n"
       "STATE is ready, init (being created, or not provably abandoned), half-made\n"
       "(its creator died: gc removes it), unlinking (a removal under way, in use, or\n"
       "interrupted), no-header (a creator's segment before its header), suspect (a\n"
@@ -2517,8 +2624,9 @@ static const struct command commands[] = {
       "Show everything known about the block NAME: state, key and place in the\n"
       "name's probe sequence, sizes, owner and creator, attachments, times, its\n"
       "semaphore set and the lock's state (for a block with the fast lock, its\n"
-      "format version, lock words and slots, and any dead holder).  Half-made,\n"
-      "unlinking and damaged segments of that name are shown too.\n"
+      "format version, lock words and slots, the lockers that hold or wait without\n"
+      "a slot, and any dead holder).  Half-made, unlinking and damaged segments of\n"
+      "that name are shown too.\n"
       "\n"
       "  --json      print a JSON array (as ls --json)\n"
       "  --hex, --name-hex  NAME is given as hex digits (ls --json's name_hex)\n" },
