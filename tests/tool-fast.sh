@@ -5,11 +5,14 @@
 #    checked against the slots' presence semaphores: the writer's slot and
 #    pid, readers, a writer waiting for them, and a slot whose process died
 #    holding the lock (a dead holder, which the next locker clears);
+#  - lockers that find all 32 slots owned and go without one: readers
+#    counted in semaphore OVR, a writer holding OVW as slot 32, alive or
+#    dead, and the stale OVR bit that slotless readers leave;
 #  - version 1 blocks show no trace of any of it;
 #  - gc treats a fast block's leftovers, and a stray set of 35 semaphores,
 #    as it treats version 1's; rm removes a fast block and its set.
 # The locks are held by `sysvshm lock', killed with SIGKILL for the dead
-# holders.
+# holders; tests/svs-holdslots owns every slot without locking.
 srcdir=${srcdir:-.}
 . "$srcdir/tests/tool-lib.sh"
 
@@ -241,6 +244,228 @@ EOF
     [ $rc -eq 0 ] && ok "write under the fast lock" || not_ok "write (exit $rc)"
     expect 0 "cat under the fast lock" "$tool" cat --length 4 --timeout 5000 "$f"
     [ "$(cat "$tmp/out")" = fast ] && ok "cat reads it back" || not_ok "cat read $(cat "$tmp/out")"
+
+    # ---- lockers without a slot ---------------------------------------------------------
+    # A handle that finds all 32 slots owned locks through the kernel: a
+    # reader is counted in semaphore OVR, a writer holds semaphore OVW and
+    # is slot 32 in the writer field.
+    name slotless; sl=$n
+    "$tool" create --fast "$sl" 1k || exit 99
+    rpids=
+    i=1
+    while [ $i -le 32 ]; do
+        "$tool" lock --read "$sl" -- sh -c "echo > '$tmp/sr$i'; exec sleep 60" &
+        rpids="$rpids $!"
+        i=$((i + 1))
+    done
+    pids="$pids $rpids"
+    readers_in() {
+        j=1
+        while [ $j -le 32 ]; do
+            [ -f "$tmp/sr$j" ] || return 1
+            j=$((j + 1))
+        done
+    }
+    wait_for 30 readers_in && ok "32 readers hold the lock" || not_ok "32 readers did not all get in"
+    [ "$(lock_of "$sl")" = read:32 ] && ok "ls: LOCK read:32" || not_ok "ls: LOCK $(lock_of "$sl")"
+    "$tool" lock --read "$sl" -- sh -c "echo > '$tmp/sr33'; exec sleep 60" &
+    r33=$!
+    pids="$pids $r33"
+    wait_for 10 test -f "$tmp/sr33"
+    [ "$(lock_of "$sl")" = read:33,slotless:1 ] && ok "ls: LOCK read:33,slotless:1" ||
+        not_ok "ls: LOCK $(lock_of "$sl"), want read:33,slotless:1"
+    expect 0 "stat with 33 readers" "$tool" stat "$sl"
+    contains "$tmp/out" "lock:        read-locked by 33 readers: slots 0 (process " \
+        "stat: 33 readers, in slots"
+    contains "$tmp/out" "; 1 slotless (last counted by process $r33)" \
+        "stat: one of them slotless, counted by the 33rd reader"
+    contains "$tmp/out" "(no writer, OVR bit, 0 registered sleepers), lk_readers 0xffffffff (32 readers)" \
+        "stat: the lock words, OVR bit set"
+    contains "$tmp/out" "slots:       32 of 32 in use" "stat: every slot in use"
+    contains "$tmp/out" "slotless:    no writer; 1 reader counted in semaphore OVR" \
+        "stat: the slotless line"
+    lacks "$tmp/out" "stale" "stat: the OVR bit is not stale while a slotless reader holds"
+    if have_python; then
+        "$tool" stat --json "$sl" >"$tmp/st.json"
+        json_check "$tmp/st.json" <<EOT
+$sl|b["lock"]["state"]|read
+$sl|b["lock"]["readers"]|33
+$sl|b["lock"]["fast"]["slotless_readers"]|1
+$sl|b["lock"]["fast"]["ovr_bit"]|True
+$sl|len(b["lock"]["fast"]["reader_slots"])|32
+$sl|b["lock"]["fast"]["slotless_writer"]|None
+$sl|b["lock"]["fast"]["damaged"]|False
+EOT
+    fi
+    # A writer finds no slot either: it holds OVW, names slot 32 and waits
+    # for the 33 readers, the slotless one in the kernel.
+    "$tool" lock -t 60000 "$sl" -- sh -c "echo > '$tmp/sw'" &
+    sw=$!
+    pids="$pids $sw"
+    wait_for 10 lock_is "$sl" "read:33,slotless:1,pending:$sw" &&
+        ok "ls: LOCK read:33,slotless:1,pending:PID of the slotless writer" ||
+        not_ok "ls: LOCK $(lock_of "$sl"), want read:33,slotless:1,pending:$sw"
+    expect 0 "stat" "$tool" stat "$sl"
+    contains "$tmp/out" "; process $sw (slotless writer) waits for them to finish and holds new readers back" \
+        "stat: the slotless writer waits"
+    contains "$tmp/out" "(writer slot 32 (slotless), OVR bit, " "stat: lk_ctl names slot 32"
+    contains "$tmp/out" "slotless:    a writer, process $sw, holds semaphore OVW and slot 32; 1 reader" \
+        "stat: the slotless writer holds OVW"
+    if have_python; then
+        "$tool" stat --json "$sl" >"$tmp/st.json"
+        json_check "$tmp/st.json" <<EOT
+$sl|b["lock"]["fast"]["writer_slot"]|32
+$sl|b["lock"]["fast"]["writer_pending"]|True
+$sl|b["lock"]["fast"]["slotless_writer"]|$sw
+EOT
+    fi
+    expect 1 "a waiting slotless writer holds a slotless reader back" \
+        "$tool" lock --read -t 0 "$sl" true
+    kill "$r33"
+    wait "$r33" 2>/dev/null
+    # OVR at 0, the writer clears the OVR bit and waits for the 32 others.
+    ovr_cleared() {
+        "$tool" stat "$sl" >"$tmp/st" && ! grep -F "OVR bit" "$tmp/st" >/dev/null
+    }
+    wait_for 10 ovr_cleared && ok "the writer clears the OVR bit once the slotless reader goes" ||
+        not_ok "the OVR bit stays: $(grep -F "lock words:" "$tmp/st")"
+    # (It sleeps for the slots' readers: ,sleeping:1 may follow.)
+    lock_is "$sl" "read:32,pending:$sw" && ok "ls: LOCK read:32,pending:PID" ||
+        not_ok "ls: LOCK $(lock_of "$sl"), want read:32,pending:$sw"
+    [ -f "$tmp/sw" ] && not_ok "the writer got in beside readers" || ok "the writer still waits"
+    kill $rpids
+    wait $rpids 2>/dev/null
+    wait "$sw"
+    rc=$?
+    [ $rc -eq 0 ] && [ -f "$tmp/sw" ] && ok "the slotless writer gets the lock once the readers go" ||
+        not_ok "the slotless writer: exit $rc"
+    wait_for 10 lock_is "$sl" free && ok "ls: free after them all" ||
+        not_ok "ls: LOCK $(lock_of "$sl")"
+
+    holdslots=${SYSVSHM_HOLDSLOTS:-./tests/svs-holdslots}
+    if [ -x "$holdslots" ]; then
+        # 32 handles that own the slots, holding no lock.
+        "$holdslots" "$sl" 32 >"$tmp/hold" 2>&1 &
+        hp=$!
+        pids="$pids $hp"
+        wait_for 20 grep "^ready" "$tmp/hold"
+        [ "$(cat "$tmp/hold")" = "ready 32" ] && ok "32 handles own the 32 slots" ||
+            not_ok "svs-holdslots: $(cat "$tmp/hold")"
+        [ "$(lock_of "$sl")" = free ] && ok "ls: free" || not_ok "ls: LOCK $(lock_of "$sl")"
+
+        # A slotless reader leaves the OVR bit behind: stale, harmless.
+        expect 0 "a reader without a slot" "$tool" lock --read -t 2000 "$sl" true
+        [ "$(lock_of "$sl")" = free ] && ok "ls: free after the slotless reader" ||
+            not_ok "ls: LOCK $(lock_of "$sl")"
+        expect 0 "stat" "$tool" stat "$sl"
+        contains "$tmp/out" "lock:        free" "stat: free"
+        contains "$tmp/out" "(no writer, OVR bit, 0 registered sleepers)" "stat: the OVR bit stays set"
+        contains "$tmp/out" "slotless:    no writer; 0 readers counted in semaphore OVR; the OVR bit is stale, harmless (the next writer clears it)" \
+            "stat: a stale OVR bit is harmless"
+        lacks "$tmp/out" "damaged" "stat: a stale OVR bit is no damage"
+        if have_python; then
+            "$tool" stat --json "$sl" >"$tmp/st.json"
+            json_check "$tmp/st.json" <<EOT
+$sl|b["lock"]["state"]|free
+$sl|b["lock"]["fast"]["ovr_bit"]|True
+$sl|b["lock"]["fast"]["slotless_readers"]|0
+$sl|b["lock"]["fast"]["damaged"]|False
+$sl|len(b["lock"]["fast"]["slots_in_use"])|32
+EOT
+        fi
+
+        # A slotless writer holds the lock.
+        "$tool" lock "$sl" -- sh -c "echo > '$tmp/sw2'; exec sleep 60" &
+        sw2=$!
+        pids="$pids $sw2"
+        wait_for 10 test -f "$tmp/sw2"
+        [ "$(lock_of "$sl")" = "write:$sw2,slotless" ] && ok "ls: LOCK write:PID,slotless" ||
+            not_ok "ls: LOCK $(lock_of "$sl"), want write:$sw2,slotless"
+        expect 0 "stat" "$tool" stat "$sl"
+        contains "$tmp/out" "lock:        write-locked by process $sw2 (slotless writer)" \
+            "stat: write-locked by the slotless writer"
+        contains "$tmp/out" "lk_ctl 0x00000021 (writer slot 32 (slotless), 0 registered sleepers)" \
+            "stat: lk_ctl names slot 32, the stale OVR bit cleared"
+        contains "$tmp/out" "slotless:    a writer, process $sw2, holds semaphore OVW and slot 32; 0 readers" \
+            "stat: the slotless writer holds OVW"
+        contains "$tmp/out" "writer mark: process $sw2 (alive)" "stat: the writer mark"
+        lacks "$tmp/out" "dead holder" "stat: no dead holder"
+        if have_python; then
+            "$tool" stat --json "$sl" >"$tmp/st.json"
+            json_check "$tmp/st.json" <<EOT
+$sl|b["lock"]["state"]|write
+$sl|b["lock"]["writer"]|$sw2
+$sl|b["lock"]["fast"]["writer_slot"]|32
+$sl|b["lock"]["fast"]["slotless_writer"]|$sw2
+$sl|b["lock"]["fast"]["ovr_bit"]|False
+$sl|b["lock"]["fast"]["dead_slots"]|[]
+EOT
+        fi
+        expect 1 "lock --timeout 0 when a slotless writer holds it" "$tool" lock -t 0 "$sl" true
+        contains "$tmp/err" "busy (write-locked by process $sw2)" "busy: says who holds it"
+        kill "$sw2"
+        wait "$sw2" 2>/dev/null
+        [ "$(lock_of "$sl")" = free ] && ok "free again once the slotless writer ends" ||
+            not_ok "ls: LOCK $(lock_of "$sl")"
+
+        # A slotless writer killed holding the lock: the kernel undoes its
+        # OVW, slot 32 stays in the writer field.
+        expect 137 "a slotless writer killed holding the lock" "$tool" lock "$sl" -- \
+            sh -c "echo \$PPID > '$tmp/dsw'; kill -KILL \$PPID"
+        dsw=$(cat "$tmp/dsw")
+        [ "$(lock_of "$sl")" = "free(died:$dsw),dead:1" ] && ok "ls: LOCK free(died:PID),dead:1" ||
+            not_ok "ls: LOCK $(lock_of "$sl"), want free(died:$dsw),dead:1"
+        expect 0 "stat" "$tool" stat "$sl"
+        contains "$tmp/out" "lock:        free" "stat: the lock is free for the next locker"
+        contains "$tmp/out" "(writer slot 32 (slotless), " "stat: lk_ctl still names slot 32"
+        contains "$tmp/out" "slot 32:     writer set while its presence (semaphore OVW) is 0: dead holder (the next locker recovers it)" \
+            "stat: the dead slotless writer is a dead holder"
+        lacks "$tmp/out" "damaged" "stat: slot 32 is no damage"
+        contains "$tmp/out" "writer mark: process $dsw (dead): it died holding the lock" \
+            "stat: the writer mark"
+        if [ "$(uname -s)" = Linux ]; then
+            contains "$tmp/out" "last used by process $dsw" "stat: the dead slotless writer's process"
+        fi
+        if have_python; then
+            "$tool" stat --json "$sl" >"$tmp/st.json"
+            json_check "$tmp/st.json" <<EOT
+$sl|b["lock"]["state"]|free
+$sl|b["lock"]["dead_writer"]|$dsw
+$sl|b["lock"]["fast"]["dead_slots"]|[32]
+$sl|b["lock"]["fast"]["writer_slot"]|32
+$sl|b["lock"]["fast"]["slotless_writer"]|None
+EOT
+        fi
+        expect 0 "the next writer, slotless too, gets the lock" \
+            "$tool" lock -t 2000 "$sl" -- sh -c 'echo "$SYSVSHM_LOCK_RECOVERED"'
+        [ "$(cat "$tmp/out")" = 1 ] && ok "and is told a writer died (SYSVSHM_LOCK_RECOVERED=1)" ||
+            not_ok "SYSVSHM_LOCK_RECOVERED=$(cat "$tmp/out")"
+        [ "$(lock_of "$sl")" = free ] && ok "ls: free, slot 32 cleared" ||
+            not_ok "ls: LOCK $(lock_of "$sl")"
+
+        # Again, and this time a writer with a slot comes next: it clears
+        # slot 32 as a dead slot.
+        expect 137 "a slotless writer killed holding the lock" "$tool" lock "$sl" -- \
+            sh -c "echo \$PPID > '$tmp/dsw'; kill -KILL \$PPID"
+        dsw=$(cat "$tmp/dsw")
+        kill "$hp"
+        wait "$hp" 2>/dev/null
+        expect 0 "stat" "$tool" stat "$sl"
+        contains "$tmp/out" "slots:       0 of 32 in use" "the slots were given back"
+        contains "$tmp/out" "slot 32:     writer set while its presence (semaphore OVW) is 0: dead holder" \
+            "stat: the dead slotless writer is a dead holder"
+        expect 0 "a writer with a slot gets the lock" \
+            "$tool" lock -t 2000 "$sl" -- sh -c 'echo "$SYSVSHM_LOCK_RECOVERED"'
+        [ "$(cat "$tmp/out")" = 1 ] && ok "and is told a writer died (SYSVSHM_LOCK_RECOVERED=1)" ||
+            not_ok "SYSVSHM_LOCK_RECOVERED=$(cat "$tmp/out")"
+        expect 0 "stat" "$tool" stat "$sl"
+        contains "$tmp/out" "lock:        free" "stat: free"
+        lacks "$tmp/out" "dead holder" "stat: slot 32 cleared"
+        lacks "$tmp/out" "slotless:" "stat: nothing slotless left"
+    else
+        echo "# skipped: slotless writers ($holdslots not built)"
+    fi
+    expect 0 "rm" "$tool" rm "$sl"
 else
     echo "# skipped: holding the fast lock (this build of the library has none)"
 fi
@@ -269,6 +494,69 @@ if [ $have_fast -eq 1 ] && perl -MIPC::SysV -e 1 2>/dev/null; then
         "$tool" lock -t 2000 "$wd" true
     [ "$(lock_of "$wd")" = free ] && ok "ls: free once the words are cleared" ||
         not_ok "ls: LOCK $(lock_of "$wd")"
+    if have_python; then
+        "$tool" stat --json "$wd" >"$tmp/st.json"
+        json_check "$tmp/st.json" <<EOF
+$wd|b["lock"]["fast"]["damaged"]|False
+EOF
+    fi
+
+    # Writer slot 32 is the slotless writer's: with nobody holding OVW it
+    # is a dead holder, not damage.
+    poke "$("$tool" key "$wd")" 68 33
+    [ "$(lock_of "$wd")" = free,dead:1 ] && ok "ls: LOCK free,dead:1 for writer slot 32 and no OVW" ||
+        not_ok "ls: LOCK $(lock_of "$wd"), want free,dead:1"
+    expect 0 "stat" "$tool" stat "$wd"
+    contains "$tmp/out" "slot 32:     writer set while its presence (semaphore OVW) is 0: dead holder (the next locker recovers it)" \
+        "stat: writer slot 32 without OVW is a dead holder"
+    lacks "$tmp/out" "damaged" "stat: not damaged"
+    if have_python; then
+        "$tool" stat --json "$wd" >"$tmp/st.json"
+        json_check "$tmp/st.json" <<EOF
+$wd|b["lock"]["fast"]["dead_slots"]|[32]
+$wd|b["lock"]["fast"]["damaged"]|False
+EOF
+    fi
+    expect 0 "a writer recovers slot 32" "$tool" lock -t 2000 "$wd" true
+    [ "$(lock_of "$wd")" = free ] && ok "ls: free, slot 32 cleared" || not_ok "ls: LOCK $(lock_of "$wd")"
+
+    # Slot 39 is beyond slot 32.
+    poke "$("$tool" key "$wd")" 68 40
+    [ "$(lock_of "$wd")" = damaged ] && ok "ls: LOCK damaged for writer slot 39" ||
+        not_ok "ls: LOCK $(lock_of "$wd")"
+    expect 0 "stat" "$tool" stat "$wd"
+    contains "$tmp/out" "lock:        damaged: lk_ctl names writer slot 39, beyond the 32 slots and the slotless writer's slot 32; the next locker clears it" \
+        "stat: writer slot 39 is damage"
+    lacks "$tmp/out" "dead holder" "stat: no dead holder"
+    if have_python; then
+        "$tool" stat --json "$wd" >"$tmp/st.json"
+        json_check "$tmp/st.json" <<EOF
+$wd|b["lock"]["fast"]["damaged"]|True
+$wd|b["lock"]["fast"]["writer_slot"]|39
+EOF
+    fi
+    expect 0 "lock clears writer slot 39" "$tool" lock -t 2000 "$wd" true
+    [ "$(lock_of "$wd")" = free ] && ok "ls: free once it is cleared" || not_ok "ls: LOCK $(lock_of "$wd")"
+
+    # The `next' writer field: slot 32 may wait there, slot 39 cannot.
+    poke "$("$tool" key "$wd")" 68 $((33 << 6))
+    [ "$(lock_of "$wd")" = free ] && ok "ls: LOCK free with next writer slot 32" ||
+        not_ok "ls: LOCK $(lock_of "$wd")"
+    expect 0 "stat" "$tool" stat "$wd"
+    contains "$tmp/out" "(no writer, next writer slot 32 (slotless), 0 registered sleepers)" \
+        "stat: the next writer in the lock words"
+    lacks "$tmp/out" "damaged" "stat: next writer slot 32 is no damage"
+    poke "$("$tool" key "$wd")" 68 $((40 << 6))
+    [ "$(lock_of "$wd")" = damaged ] && ok "ls: LOCK damaged for next writer slot 39" ||
+        not_ok "ls: LOCK $(lock_of "$wd")"
+    expect 0 "stat" "$tool" stat "$wd"
+    contains "$tmp/out" "lock:        damaged: lk_ctl names next writer slot 39, beyond the 32 slots" \
+        "stat: next writer slot 39 is damage"
+    # A writer takes the lock past it; its release makes slot 39 the
+    # writer, which the locker after clears.
+    expect 0 "lock past next writer slot 39" "$tool" lock -t 2000 "$wd" true
+    expect 0 "and again" "$tool" lock -t 2000 "$wd" true
+    [ "$(lock_of "$wd")" = free ] && ok "ls: free once it is cleared" || not_ok "ls: LOCK $(lock_of "$wd")"
     "$tool" rm "$wd"
 
     # A set of another size at the key, named by the header (offset 32).
