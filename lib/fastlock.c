@@ -214,8 +214,13 @@ release_writer(sysvshm_t *h, unsigned k)
     uint32_t c = ld(ctl);
 
     while ((c & SVS_LK_WMASK) == k + 1) {
-        if (cas(ctl, c, (c & SVS_LK_OVR) |
-                        ((c & SVS_LK_NEXT_MASK) >> SVS_LK_NEXT_SHIFT))) {
+        uint32_t next = (c & SVS_LK_NEXT_MASK) >> SVS_LK_NEXT_SHIFT;
+
+        /* A next no locker can be was written by a user of the block:
+         * the lock goes free instead. */
+        if (next > OVF_SLOT + 1)
+            next = 0;
+        if (cas(ctl, c, (c & SVS_LK_OVR) | next)) {
             post(h->semid, c >> SVS_LK_SLEEP_SHIFT);
             return;
         }

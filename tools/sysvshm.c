@@ -1252,10 +1252,10 @@ stat_damage(FILE *fp, const struct lockinfo *lk)
         fprintf(fp, "%snext writer slot %u", sep, lk->nslot - 1);
     fprintf(fp, ", beyond the %u slots and the slotless writer's slot %u; ", (unsigned)SVS_SLOTS,
             (unsigned)SVS_SLOTS);
-    /* A locker clears an impossible writer; an impossible `next' becomes
-     * the writer at the holder's release, and is cleared then. */
+    /* A locker clears an impossible writer; a release drops an impossible
+     * `next'. */
     fputs(lk->wslot > SVS_SLOTS + 1 ? "the next locker clears it\n" :
-          "the next release makes it the writer, which the locker after clears\n", fp);
+          "the next release clears it\n", fp);
 }
 
 /* The fast lock (version 2): what its words say, checked against the
