@@ -410,6 +410,14 @@ svs_fast_lock(sysvshm_t *h, int how, long timeout_ms, long long start)
                     if (ld(readers) == 0)
                         return 0;
                     if (timeout_ms == 0) {
+                        /* Dead readers' bits would stay for ever for a
+                         * caller that only ever tries: look once. */
+                        if (!looked) {
+                            looked = 1;
+                            if (recover_dead(h, 0, ld(readers)) < 0)
+                                break;
+                            continue;
+                        }
                         errno = EBUSY;
                         break;
                     }
@@ -435,6 +443,15 @@ svs_fast_lock(sysvshm_t *h, int how, long timeout_ms, long long start)
             continue;
         }
         if (timeout_ms == 0) {
+            /* A dead holder wakes nobody and clears nothing: a try-lock
+             * looks at its presence once, as a sleeper does, or the lock
+             * would stay busy for callers that only ever try. */
+            if (!looked) {
+                looked = 1;
+                if (recover_dead(h, c & SVS_LK_WMASK, 0) < 0)
+                    return -1;
+                continue;
+            }
             errno = EBUSY;
             return -1;
         }
