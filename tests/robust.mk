@@ -3,7 +3,8 @@
 ##   tests/robust/r_*     Criterion programs (TAP through the TAP driver):
 ##                        crashes at every fault point (needs
 ##                        --enable-fault-injection), hostile segments, other
-##                        users, limits, large blocks, locks under pressure.
+##                        users, limits, large blocks, locks under pressure,
+##                        deaths in the fast lock.
 ##   tests/robust/r_limits_ns  lowers IPC limits inside `unshare --ipc' (root).
 ##   tests/robust/r_fuzz_replay  the header fuzz target over seeds and
 ##                        mutations, with any compiler (always in `make check').
@@ -53,7 +54,8 @@ robust_criterion = \
 	tests/robust/r_large \
 	tests/robust/r_lockpress \
 	tests/robust/r_limits \
-	tests/robust/r_safety
+	tests/robust/r_safety \
+	tests/robust/r_fastcrash
 if FAULT_INJECTION
 robust_criterion += tests/robust/r_crash
 endif
@@ -79,6 +81,13 @@ tests_robust_r_large_LDADD = $(robust_ldadd)
 tests_robust_r_lockpress_SOURCES = tests/robust/r_lockpress.c $(robust_common)
 tests_robust_r_lockpress_CFLAGS = $(robust_cflags)
 tests_robust_r_lockpress_LDADD = $(robust_ldadd)
+
+## r_fastcrash: deaths in the fast lock (SYSVSHM_FASTLOCK).  Its crashes at
+## the library's own steps need --enable-fault-injection (or skip); the rest
+## runs in every build, version 1 blocks included (--disable-atomics).
+tests_robust_r_fastcrash_SOURCES = tests/robust/r_fastcrash.c $(robust_common)
+tests_robust_r_fastcrash_CFLAGS = $(robust_cflags)
+tests_robust_r_fastcrash_LDADD = $(robust_ldadd)
 
 ## r_limits runs r_limits_ns inside a fresh IPC namespace (or skips).
 tests_robust_r_limits_SOURCES = tests/robust/r_limits.c $(robust_common)
