@@ -144,7 +144,8 @@ endif
 ## library sources are compiled into the fuzzer so that they are instrumented.
 FUZZ_SECONDS = 20
 fuzz_lib_sources = $(top_srcdir)/lib/compat.c $(top_srcdir)/lib/name.c \
-	$(top_srcdir)/lib/segment.c $(top_srcdir)/lib/reclaim.c $(top_srcdir)/lib/lock.c
+	$(top_srcdir)/lib/segment.c $(top_srcdir)/lib/reclaim.c $(top_srcdir)/lib/lock.c \
+	$(top_srcdir)/lib/fastlock.c
 CLEANFILES += tests/fuzz/fuzz_header$(EXEEXT)
 clean-local: clean-robust
 clean-robust:
