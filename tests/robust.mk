@@ -4,7 +4,8 @@
 ##                        crashes at every fault point (needs
 ##                        --enable-fault-injection), hostile segments, other
 ##                        users, limits, large blocks, locks under pressure
-##                        (r_fastlockpress: the same over fast-lock blocks).
+##                        (r_fastlockpress: the same over fast-lock blocks),
+##                        deaths in the fast lock (r_fastcrash).
 ##   tests/robust/r_contend  four processes contending for a version-1 and a
 ##                        fast-lock block; TAP, its figures in the log.
 ##   tests/robust/r_limits_ns  lowers IPC limits inside `unshare --ipc' (root).
@@ -72,7 +73,8 @@ robust_criterion = \
 	tests/robust/r_lockpress \
 	tests/robust/r_fastlockpress \
 	tests/robust/r_limits \
-	tests/robust/r_safety
+	tests/robust/r_safety \
+	tests/robust/r_fastcrash
 if FAULT_INJECTION
 robust_criterion += tests/robust/r_crash
 endif
@@ -102,6 +104,13 @@ tests_robust_r_lockpress_LDADD = $(robust_ldadd)
 tests_robust_r_fastlockpress_SOURCES = tests/robust/r_lockpress.c $(robust_common)
 tests_robust_r_fastlockpress_CFLAGS = $(robust_cflags) -DTU_LOCK_CREATE_FLAGS=SYSVSHM_FASTLOCK
 tests_robust_r_fastlockpress_LDADD = $(robust_ldadd)
+
+## r_fastcrash: deaths in the fast lock (SYSVSHM_FASTLOCK).  Its crashes at
+## the library's own steps need --enable-fault-injection (or skip); the rest
+## runs in every build, version 1 blocks included (--disable-atomics).
+tests_robust_r_fastcrash_SOURCES = tests/robust/r_fastcrash.c $(robust_common)
+tests_robust_r_fastcrash_CFLAGS = $(robust_cflags)
+tests_robust_r_fastcrash_LDADD = $(robust_ldadd)
 
 ## r_limits runs r_limits_ns inside a fresh IPC namespace (or skips).
 tests_robust_r_limits_SOURCES = tests/robust/r_limits.c $(robust_common)
@@ -158,7 +167,8 @@ endif
 ## library sources are compiled into the fuzzer so that they are instrumented.
 FUZZ_SECONDS = 20
 fuzz_lib_sources = $(top_srcdir)/lib/compat.c $(top_srcdir)/lib/name.c \
-	$(top_srcdir)/lib/segment.c $(top_srcdir)/lib/reclaim.c $(top_srcdir)/lib/lock.c
+	$(top_srcdir)/lib/segment.c $(top_srcdir)/lib/reclaim.c $(top_srcdir)/lib/lock.c \
+	$(top_srcdir)/lib/fastlock.c
 CLEANFILES += tests/fuzz/fuzz_header$(EXEEXT)
 clean-local: clean-robust
 clean-robust:
