@@ -1043,13 +1043,15 @@ Test(fastcrash, killed_pending_writer)
     lock_works(&b, 0);
 }
 
-/* 32 slots: a 33rd handle waits for one to be given back. */
+/* 32 slots: a 33rd handle locks without one, through the kernel (OVW for
+ * a writer, OVR for readers), excluding and sharing as the others do, and
+ * takes a slot at its first lock after one is given back. */
 Test(fastcrash, slots_run_out)
 {
     struct blk b;
     struct crew c;
     struct locker l;
-    long long t0, dt;
+    sysvshm_t *h2;
     int i;
 
     blk_make(&b, "slots", 0);
@@ -1075,20 +1077,104 @@ Test(fastcrash, slots_run_out)
         return;
     }
     cr_assert_eq(slots_up(&b), 0xffffffffu, "slots up: %#x", (unsigned)slots_up(&b));
-    TU_ASSERT_ERR(sysvshm_lock(b.h, SYSVSHM_WRITE, 0), EBUSY);
-    TU_ASSERT_ERR(sysvshm_lock(b.h, SYSVSHM_READ, 0), EBUSY);
-    t0 = tu_now_ms();
-    TU_ASSERT_ERR(sysvshm_lock(b.h, SYSVSHM_WRITE, 300), ETIMEDOUT);
-    dt = tu_now_ms() - t0;
-    cr_assert(dt >= 250 && dt < BOUND_MS, "a 300 ms lock gave up after %lld ms", dt);
+    h2 = sysvshm_attach(b.name, 0);
+    cr_assert_not_null(h2, "attach: %s", strerror(errno));
+
+    /* A slotless writer: OVW up, slot 32 in the writer field. */
+    cr_assert_eq(sysvshm_lock(b.h, SYSVSHM_WRITE, 0), 0, "slotless writer: %s", strerror(errno));
+    cr_assert_eq(semctl(b.semid, SVS_SEM_OVW, GETVAL), 1, "OVW while a slotless writer holds");
+    cr_assert_eq(lk_ctl(&b) & SVS_LK_WMASK, (uint32_t)SVS_SLOTS + 1, "lk_ctl %#x",
+                 (unsigned)lk_ctl(&b));
+    TU_ASSERT_ERR(sysvshm_lock(h2, SYSVSHM_WRITE, 0), EBUSY);
+    TU_ASSERT_ERR(sysvshm_lock(h2, SYSVSHM_READ, 0), EBUSY);
+    TU_ASSERT_ERR(sysvshm_lock(h2, SYSVSHM_WRITE, 200), ETIMEDOUT);
+    cr_assert_eq(sysvshm_unlock(b.h), 0);
+    cr_assert_eq(semctl(b.semid, SVS_SEM_OVW, GETVAL), 0, "OVW given back");
+    cr_assert_eq(lk_ctl(&b) & SVS_LK_WMASK, 0u);
+
+    /* Slotless readers share, counted in OVR; a writer waits for them. */
+    cr_assert_eq(sysvshm_lock(b.h, SYSVSHM_READ, 0), 0);
+    cr_assert_eq(sysvshm_lock(h2, SYSVSHM_READ, 0), 0);
+    cr_assert_eq(semctl(b.semid, SVS_SEM_OVR, GETVAL), 2, "OVR counts the slotless readers");
+    cr_assert(lk_ctl(&b) & SVS_LK_OVR, "the OVR bit is set");
+    cr_assert_eq(sysvshm_unlock(h2), 0);
+    TU_ASSERT_ERR(sysvshm_lock(h2, SYSVSHM_WRITE, 0), EBUSY);
+    TU_ASSERT_ERR(sysvshm_lock(h2, SYSVSHM_WRITE, 200), ETIMEDOUT);
+    cr_assert_eq(sysvshm_unlock(b.h), 0);
+    cr_assert_eq(semctl(b.semid, SVS_SEM_OVR, GETVAL), 0);
+    cr_assert_eq(sysvshm_lock(h2, SYSVSHM_WRITE, 0), 0, "writer after the readers left: %s",
+                 strerror(errno));
+    cr_assert_eq(lk_ctl(&b) & SVS_LK_OVR, 0u, "the writer cleared the OVR bit");
+    cr_assert_eq(sysvshm_unlock(h2), 0);
+
+    /* A handle given back: the next lock takes its slot. */
     crew_close(&c, 0);
-    t0 = tu_now_ms();
     cr_assert_eq(sysvshm_lock(b.h, SYSVSHM_WRITE, BOUND_MS), 0, "after a handle closed: %s",
                  strerror(errno));
-    cr_assert_lt(tu_now_ms() - t0, BOUND_MS);
+    cr_assert_eq(semctl(b.semid, SVS_SEM_OVW, GETVAL), 0, "a slot, not OVW");
+    cr_assert(lk_ctl(&b) & SVS_LK_WMASK, "held");
+    cr_assert_leq(lk_ctl(&b) & SVS_LK_WMASK, (uint32_t)SVS_SLOTS);
     cr_assert_eq(slots_up(&b), 0xffffffffu);
     cr_assert_eq(sysvshm_unlock(b.h), 0);
+    cr_assert_eq(sysvshm_close(h2), 0);
     for (i = 1; i < R_SLOTS; i++)
+        crew_close(&c, i);
+    crew_end(&c);
+    lock_works(&b, 0);
+}
+
+/* A slotless writer killed holding the lock: the next locker (with a slot
+ * or without) recovers it through OVW, and is told. */
+Test(fastcrash, slotless_writer_killed_holding)
+{
+    struct blk b;
+    struct crew c;
+    struct locker l;
+    sysvshm_t *h2;
+    pid_t pid;
+    int i, st, rc;
+
+    blk_make(&b, "slotless-dies", 0);
+    if (!b.fast) {
+        blk_end(&b);
+        cr_skip_test("the fast lock is not compiled in");
+    }
+    crew_init(&c);
+    memset(&l, 0, sizeof l);
+    l.name = b.name;
+    l.how = SYSVSHM_READ;
+    l.timeout = BOUND_MS;
+    l.then = RELEASE;
+    for (i = 0; i < R_SLOTS; i++)
+        crew_add(&c, &l);
+    for (i = 0; i < R_SLOTS; i++) {
+        struct rep r = crew_expect(&c, -1, P_LOCKED, BOUND_MS + 5000);
+
+        cr_assert_eq(r.rc, 0, "handle %d: %d (%s)", r.idx, r.rc, strerror(r.err));
+    }
+    pid = fork();
+    cr_assert_neq(pid, -1);
+    if (pid == 0) {
+        sysvshm_t *ch = sysvshm_attach(b.name, 0);
+
+        if (ch == NULL || sysvshm_lock(ch, SYSVSHM_WRITE, BOUND_MS) != 0)
+            _exit(3);
+        kill(getpid(), SIGKILL);
+        _exit(4);
+    }
+    cr_assert_eq(waitpid(pid, &st, 0), pid);
+    cr_assert(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL, "child status %#x", (unsigned)st);
+    cr_assert_eq(semctl(b.semid, SVS_SEM_OVW, GETVAL), 0, "the kernel gave OVW back");
+    cr_assert_eq(lk_ctl(&b) & SVS_LK_WMASK, (uint32_t)SVS_SLOTS + 1, "left in the writer field");
+    /* A slotless try recovers it. */
+    h2 = sysvshm_attach(b.name, 0);
+    cr_assert_not_null(h2);
+    rc = sysvshm_lock(h2, SYSVSHM_WRITE, 0);
+    cr_assert_eq(rc, SYSVSHM_RECOVERED, "slotless try after the death: %d (%s)", rc,
+                 strerror(errno));
+    cr_assert_eq(sysvshm_unlock(h2), 0);
+    cr_assert_eq(sysvshm_close(h2), 0);
+    for (i = 0; i < R_SLOTS; i++)
         crew_close(&c, i);
     crew_end(&c);
     lock_works(&b, 0);
