@@ -211,7 +211,11 @@ size_t fuzz_seed(unsigned idx, uint8_t *out, size_t cap, int *verdict)
     case 7: /* version 2 without the fast lock's flag */
         *verdict = 2;
         n = seed_header(out, "MyMemory", 8, 0x52454459u, 0, 1, 7, 1024, 0);
-        out[FUZZ_PREFIX + 8] = 2;
+        {
+            uint32_t v = 2;
+
+            memcpy(out + FUZZ_PREFIX + 8, &v, 4);
+        }
         return n;
     case 8: /* a name that does not hash to the key */
         *verdict = 2;
@@ -241,7 +245,11 @@ size_t fuzz_seed(unsigned idx, uint8_t *out, size_t cap, int *verdict)
     case 12: /* version 2, the fast lock */
         *verdict = 1;
         n = seed_header(out, "MyMemory", 8, 0x52454459u, 0, 3, 7, 1024, 0);
-        out[FUZZ_PREFIX + 8] = 2;
+        {
+            uint32_t v = 2; /* in host order, as every field */
+
+            memcpy(out + FUZZ_PREFIX + 8, &v, 4);
+        }
         return n;
     case 13: /* version 1 claiming the fast lock */
         *verdict = 2;
