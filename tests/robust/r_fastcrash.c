@@ -1123,6 +1123,61 @@ Test(fastcrash, slots_run_out)
     lock_works(&b, 0);
 }
 
+/* Killed in the slotless path, every slot owned by a live handle (the
+ * test's own and 31 lockers'): after taking OVW, before the writer field;
+ * or counted in OVR, before the OVR bit.  The kernel undoes OVW or OVR, and
+ * slotless lockers and slot owners alike lock as before. */
+static void crash_slotless(const char *point, int how)
+{
+    struct blk b;
+    struct crew c;
+    struct locker l;
+    sysvshm_t *h2;
+    int i;
+
+    NEED_FAULTS();
+    blk_make(&b, "slotless", 1);
+    crew_init(&c);
+    memset(&l, 0, sizeof l);
+    l.name = b.name;
+    l.how = SYSVSHM_READ;
+    l.timeout = BOUND_MS;
+    l.then = RELEASE;
+    for (i = 0; i < R_SLOTS - 1; i++)
+        crew_add(&c, &l);
+    for (i = 0; i < R_SLOTS - 1; i++) {
+        struct rep r = crew_expect(&c, -1, P_LOCKED, BOUND_MS + 5000);
+
+        cr_assert_eq(r.rc, 0, "handle %d: %d (%s)", r.idx, r.rc, strerror(r.err));
+    }
+    cr_assert_eq(slots_up(&b), 0xffffffffu, "slots up: %#x", (unsigned)slots_up(&b));
+    l = faulty(&b, point, how);
+    expect_killed(&c, crew_add(&c, &l), l.fault);
+    cr_assert_eq(semctl(b.semid, SVS_SEM_OVW, GETVAL), 0, "OVW undone");
+    cr_assert_eq(semctl(b.semid, SVS_SEM_OVR, GETVAL), 0, "OVR undone");
+    /* A slotless writer and reader, then a slot owner, each get the lock
+     * (RECOVERED never: the dead one never held). */
+    h2 = sysvshm_attach(b.name, 0);
+    cr_assert_not_null(h2);
+    cr_assert_eq(sysvshm_lock(h2, SYSVSHM_WRITE, BOUND_MS), 0, "slotless writer: %s",
+                 strerror(errno));
+    cr_assert_eq(sysvshm_unlock(h2), 0);
+    cr_assert_eq(sysvshm_lock(h2, SYSVSHM_READ, 0), 0, "slotless reader: %s", strerror(errno));
+    cr_assert_eq(sysvshm_unlock(h2), 0);
+    cr_assert_eq(sysvshm_lock(b.h, SYSVSHM_WRITE, BOUND_MS), 0, "slot owner: %s",
+                 strerror(errno));
+    cr_assert_eq(lk_ctl(&b) & SVS_LK_OVR, 0u, "a writer holds with the OVR bit set");
+    cr_assert_eq(sysvshm_unlock(b.h), 0);
+    cr_assert_eq(sysvshm_close(h2), 0);
+    for (i = 0; i < R_SLOTS - 1; i++)
+        crew_close(&c, i);
+    crew_end(&c);
+    lock_works(&b, 0);
+}
+
+Test(fastcrash, fault_slotless_writer_claimed) { crash_slotless("fast.ovf_writer_claimed", SYSVSHM_WRITE); }
+Test(fastcrash, fault_slotless_reader_counted) { crash_slotless("fast.ovf_reader_counted", SYSVSHM_READ); }
+
 /* A slotless writer killed holding the lock: the next locker (with a slot
  * or without) recovers it through OVW, and is told. */
 Test(fastcrash, slotless_writer_killed_holding)
