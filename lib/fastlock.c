@@ -207,7 +207,7 @@ wake_sleepers(sysvshm_t *h)
  * `next' writer if one is named, else the lock is free; every registered
  * sleeper is woken in the same step.  The OVR bit stays: a pending writer
  * that gives up may not have drained the slotless readers. */
-static void
+static int
 release_writer(sysvshm_t *h, unsigned k)
 {
     volatile uint32_t *ctl = &h->lk->lk_ctl;
@@ -222,10 +222,11 @@ release_writer(sysvshm_t *h, unsigned k)
             next = 0;
         if (cas(ctl, c, (c & SVS_LK_OVR) | next)) {
             post(h->semid, c >> SVS_LK_SLEEP_SHIFT);
-            return;
+            return 1;
         }
         c = ld(ctl);
     }
+    return 0;
 }
 
 /* Slot k's reader bit goes; the last reader wakes a writer waiting for the
@@ -257,7 +258,7 @@ clear_slot(sysvshm_t *h, unsigned k)
             break;
         c = ld(ctl);
     }
-    release_writer(h, k);
+    (void)release_writer(h, k);
     if (k < SVS_SLOTS && (ld(&h->lk->lk_readers) & ((uint32_t)1 << k)))
         release_reader(h, k);
 }
@@ -378,9 +379,8 @@ slice_left(long timeout_ms, long long start)
  * with h->slot set, or with h->slot -1 when every slot is owned (the handle
  * then locks without one, and looks for a slot again next time), or -1. */
 static int
-take_slot(sysvshm_t *h)
+take_slot(sysvshm_t *h, unsigned long gen)
 {
-    unsigned long gen = svs_fork_generation();
     unsigned short v[SVS_NSEMS_FAST];
     union semun arg;
     unsigned i, first;
@@ -548,7 +548,7 @@ drain_readers(sysvshm_t *h, unsigned k, long timeout_ms, long long start)
             break;
     }
     saved = errno;
-    release_writer(h, k);
+    (void)release_writer(h, k);
     errno = saved;
     return -1;
 }
@@ -601,7 +601,7 @@ lock_writer(sysvshm_t *h, unsigned k, long timeout_ms, long long start)
          * a destroyed block fails without a system call. */
         if (h->lk->state != SVS_STATE_READY) {
             if (withdraw(h, me))
-                release_writer(h, k);
+                (void)release_writer(h, k);
             errno = EIDRM;
             return -1;
         }
@@ -633,7 +633,7 @@ lock_writer(sysvshm_t *h, unsigned k, long timeout_ms, long long start)
                     errno = ETIMEDOUT;
                     return -1;
                 }
-                release_writer(h, k);
+                (void)release_writer(h, k);
             }
             errno = saved;
             return -1;
@@ -700,7 +700,8 @@ lock_reader(sysvshm_t *h, unsigned k, long timeout_ms, long long start)
 }
 
 int
-svs_fast_lock(sysvshm_t *h, int how, long timeout_ms, long long start)
+svs_fast_lock(sysvshm_t *h, int how, long timeout_ms, long long start,
+              unsigned long gen)
 {
     int rc;
 
@@ -716,7 +717,7 @@ svs_fast_lock(sysvshm_t *h, int how, long timeout_ms, long long start)
         }
         h->lk = rw;
     }
-    if (take_slot(h) < 0)
+    if (take_slot(h, gen) < 0)
         return -1;
     if (h->slot >= 0) {
         if (how == SYSVSHM_WRITE)
@@ -765,7 +766,8 @@ svs_fast_unlock(sysvshm_t *h, int how)
     }
     k = h->ovf ? OVF_SLOT : (unsigned)h->slot;
     if (how == SYSVSHM_WRITE) {
-        if ((ld(&h->lk->lk_ctl) & SVS_LK_WMASK) != k + 1) {
+        svs_fault("fast.before_release");
+        if (!release_writer(h, k)) {
             /* Someone cleared it: the words were tampered with.  OVW is
              * still ours to give back, or no slotless writer could lock
              * until this process ends. */
@@ -775,8 +777,6 @@ svs_fast_unlock(sysvshm_t *h, int how)
             errno = EPERM;
             return -1;
         }
-        svs_fault("fast.before_release");
-        release_writer(h, k);
         if (h->ovf)
             give_back(h->semid, OVF_SLOT);
     } else if (h->ovf) {
@@ -809,8 +809,10 @@ svs_fast_close(sysvshm_t *h)
 #else /* !FAST */
 
 int
-svs_fast_lock(sysvshm_t *h, int how, long timeout_ms, long long start)
+svs_fast_lock(sysvshm_t *h, int how, long timeout_ms, long long start,
+              unsigned long gen)
 {
+    (void)gen;
     (void)h;
     (void)how;
     (void)timeout_ms;

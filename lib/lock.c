@@ -192,7 +192,7 @@ sysvshm_lock(sysvshm_t *shm, int how, long timeout_ms)
     }
     start = timeout_ms > 0 ? svs_now_ms() : 0;
     if (shm->fast)
-        rc = svs_fast_lock(shm, how, timeout_ms, start);
+        rc = svs_fast_lock(shm, how, timeout_ms, start, gen);
     else if (how == SYSVSHM_WRITE)
         rc = lock_write(shm, timeout_ms, start);
     else

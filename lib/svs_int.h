@@ -231,8 +231,10 @@ int svs_sem_init(int semid, int nsems);
 /* Is the fast lock compiled in (atomics found by configure)? */
 int svs_fast_available(void);
 /* The fast lock of a version 2 block; the same contract as sysvshm_lock and
- * sysvshm_unlock once the arguments are checked. */
-int svs_fast_lock(sysvshm_t *h, int how, long timeout_ms, long long start);
+ * sysvshm_unlock once the arguments are checked (gen: svs_fork_generation()
+ * of the caller). */
+int svs_fast_lock(sysvshm_t *h, int how, long timeout_ms, long long start,
+                  unsigned long gen);
 int svs_fast_unlock(sysvshm_t *h, int how);
 /* Give back the slot (and the second mapping) at close.  Never fails. */
 void svs_fast_close(sysvshm_t *h);
