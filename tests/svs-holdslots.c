@@ -1,5 +1,5 @@
 /*
- * svs-holdslots.c - test helper for the sysvshm tool and the fast lock:
+ * svs-holdslots.c - test program for the sysvshm tool and the fast lock:
  * owns slots of a fast-lock block without holding its lock.
  *
  *   svs-holdslots NAME N [SECONDS]

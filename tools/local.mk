@@ -18,7 +18,7 @@ check_PROGRAMS += tools/svs-mkhalf
 tools_svs_mkhalf_SOURCES = tools/svs-mkhalf.c
 tools_svs_mkhalf_LDADD = lib/libsysvshm_core.la
 
-## A helper for the fast-lock test: owns every slot of a block without
+## A program for the fast-lock test: owns every slot of a block without
 ## holding its lock, so that the next locker goes without one.
 check_PROGRAMS += tests/svs-holdslots
 tests_svs_holdslots_SOURCES = tests/svs-holdslots.c
