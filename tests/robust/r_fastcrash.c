@@ -458,6 +458,27 @@ static void wait_waiters(const struct blk *b, int n)
 
 /* ---- what must hold after any death -------------------------------------------- */
 
+/* n processes in c, each with its own handle, take a reader lock once and
+ * keep the handle (and so a slot) open, until crew_close. */
+static void crew_hold_slots(struct crew *c, const struct blk *b, int n)
+{
+    struct locker l;
+    int i;
+
+    memset(&l, 0, sizeof l);
+    l.name = b->name;
+    l.how = SYSVSHM_READ;
+    l.timeout = BOUND_MS;
+    l.then = RELEASE;
+    for (i = 0; i < n; i++)
+        crew_add(c, &l);
+    for (i = 0; i < n; i++) {
+        struct rep r = crew_expect(c, -1, P_LOCKED, BOUND_MS + 5000);
+
+        cr_assert_eq(r.rc, 0, "handle %d: %d (%s)", r.idx, r.rc, strerror(r.err));
+    }
+}
+
 /* 32 processes, each with its own handle, lock once (how) and keep their
  * handles open until all have: every slot is usable.  Returns how many got
  * SYSVSHM_RECOVERED; every lock must succeed. */
@@ -1050,24 +1071,12 @@ Test(fastcrash, slots_run_out)
 {
     struct blk b;
     struct crew c;
-    struct locker l;
     sysvshm_t *h2;
     int i;
 
     blk_make(&b, "slots", 0);
     crew_init(&c);
-    memset(&l, 0, sizeof l);
-    l.name = b.name;
-    l.how = SYSVSHM_READ;
-    l.timeout = BOUND_MS;
-    l.then = RELEASE;
-    for (i = 0; i < R_SLOTS; i++)
-        crew_add(&c, &l);
-    for (i = 0; i < R_SLOTS; i++) {
-        struct rep r = crew_expect(&c, -1, P_LOCKED, BOUND_MS + 5000);
-
-        cr_assert_eq(r.rc, 0, "handle %d: %d (%s)", r.idx, r.rc, strerror(r.err));
-    }
+    crew_hold_slots(&c, &b, R_SLOTS);
     if (!b.fast) {
         /* Version 1 has no slots: the 33rd handle is like any other. */
         cr_assert_eq(sysvshm_lock(b.h, SYSVSHM_WRITE, 0), 0);
@@ -1138,18 +1147,7 @@ static void crash_slotless(const char *point, int how)
     NEED_FAULTS();
     blk_make(&b, "slotless", 1);
     crew_init(&c);
-    memset(&l, 0, sizeof l);
-    l.name = b.name;
-    l.how = SYSVSHM_READ;
-    l.timeout = BOUND_MS;
-    l.then = RELEASE;
-    for (i = 0; i < R_SLOTS - 1; i++)
-        crew_add(&c, &l);
-    for (i = 0; i < R_SLOTS - 1; i++) {
-        struct rep r = crew_expect(&c, -1, P_LOCKED, BOUND_MS + 5000);
-
-        cr_assert_eq(r.rc, 0, "handle %d: %d (%s)", r.idx, r.rc, strerror(r.err));
-    }
+    crew_hold_slots(&c, &b, R_SLOTS - 1);
     cr_assert_eq(slots_up(&b), 0xffffffffu, "slots up: %#x", (unsigned)slots_up(&b));
     l = faulty(&b, point, how);
     expect_killed(&c, crew_add(&c, &l), l.fault);
@@ -1184,7 +1182,6 @@ Test(fastcrash, slotless_writer_killed_holding)
 {
     struct blk b;
     struct crew c;
-    struct locker l;
     sysvshm_t *h2;
     pid_t pid;
     int i, st, rc;
@@ -1195,18 +1192,7 @@ Test(fastcrash, slotless_writer_killed_holding)
         cr_skip_test("the fast lock is not compiled in");
     }
     crew_init(&c);
-    memset(&l, 0, sizeof l);
-    l.name = b.name;
-    l.how = SYSVSHM_READ;
-    l.timeout = BOUND_MS;
-    l.then = RELEASE;
-    for (i = 0; i < R_SLOTS; i++)
-        crew_add(&c, &l);
-    for (i = 0; i < R_SLOTS; i++) {
-        struct rep r = crew_expect(&c, -1, P_LOCKED, BOUND_MS + 5000);
-
-        cr_assert_eq(r.rc, 0, "handle %d: %d (%s)", r.idx, r.rc, strerror(r.err));
-    }
+    crew_hold_slots(&c, &b, R_SLOTS);
     pid = fork();
     cr_assert_neq(pid, -1);
     if (pid == 0) {
