@@ -96,14 +96,6 @@ svs_fast_available(void)
 /* What a release keeps of lk_ctl besides the writer field. */
 #define KEEP (SVS_LK_WMASK | SVS_LK_NEXT_MASK | SVS_LK_OVR)
 
-static int
-sem_error(void)
-{
-    if (errno == EINVAL || errno == EIDRM)
-        errno = EIDRM; /* the set was removed: the block was unlinked */
-    return -1;
-}
-
 static unsigned short
 presence(unsigned k)
 {
@@ -138,7 +130,7 @@ sem_wait_ops(int semid, struct sembuf *b, size_t n, long timeout_ms,
                 if (errno == EAGAIN || errno == EINTR)
                     errno = ETIMEDOUT;
                 else
-                    (void)sem_error();
+                    (void)svs_sem_error();
                 return -1;
             }
             rc = svs_semop_timed(semid, b, n, (long)left);
@@ -151,7 +143,7 @@ sem_wait_ops(int semid, struct sembuf *b, size_t n, long timeout_ms,
             errno = timeout_ms == 0 ? EBUSY : ETIMEDOUT;
             return -1;
         }
-        return sem_error();
+        return svs_sem_error();
     }
 }
 
@@ -297,7 +289,7 @@ static int
 recover_slot(sysvshm_t *h, unsigned j)
 {
     if (claim(h->semid, j) < 0)
-        return errno == EAGAIN ? 0 : sem_error(); /* owned again: alive */
+        return errno == EAGAIN ? 0 : svs_sem_error(); /* owned again: alive */
     svs_fault("fast.recover_claimed");
     clear_slot(h, j);
     give_back(h->semid, j);
@@ -345,7 +337,7 @@ recover_dead(sysvshm_t *h, uint32_t writer_slot1, uint32_t readers)
 
     arg.array = v;
     if (semctl(h->semid, 0, GETALL, arg) < 0)
-        return sem_error();
+        return svs_sem_error();
     /* lk_ctl can be written by any writer of the block: a slot beyond the
      * set is nobody's to recover, and must not index v. */
     if (writer_slot1 > OVF_SLOT + 1)
@@ -399,7 +391,7 @@ take_slot(sysvshm_t *h, unsigned long gen)
 
         arg.buf = &sds;
         if (semctl(h->semid, 0, IPC_STAT, arg) < 0)
-            return sem_error();
+            return svs_sem_error();
         if (sds.sem_nsems != SVS_NSEMS_FAST) {
             errno = EPROTO;
             return -1;
@@ -408,7 +400,7 @@ take_slot(sysvshm_t *h, unsigned long gen)
     }
     arg.array = v;
     if (semctl(h->semid, 0, GETALL, arg) < 0)
-        return sem_error();
+        return svs_sem_error();
     first = (unsigned)(svs_getpid() % SVS_SLOTS);
     for (i = 0; i < SVS_SLOTS; i++) {
         unsigned k = (first + i) % SVS_SLOTS;
@@ -418,7 +410,7 @@ take_slot(sysvshm_t *h, unsigned long gen)
         if (claim(h->semid, k) < 0) {
             if (errno == EAGAIN)
                 continue;
-            return sem_error();
+            return svs_sem_error();
         }
         svs_fault("fast.slot_claimed");
         /* What a dead owner of this slot left is ours to clear now. */
@@ -428,6 +420,18 @@ take_slot(sysvshm_t *h, unsigned long gen)
         return 0;
     }
     return 0;
+}
+
+/* A sleeper that will not take a token takes its registration back: one
+ * from the count, if its count was not already turned into tokens (then a
+ * stray token stays, for one spurious wake-up). */
+static void
+deregister(volatile uint32_t *ctl)
+{
+    uint32_t d = ld(ctl);
+
+    while ((d >> SVS_LK_SLEEP_SHIFT) != 0 && !cas(ctl, d, d - SVS_LK_SLEEP_ONE))
+        d = ld(ctl);
 }
 
 /*
@@ -479,10 +483,7 @@ sleep_once(sysvshm_t *h, uint32_t c, int pending, uint32_t next, long timeout_ms
      * posted) and look again. */
     if (pending ? ld(&h->lk->lk_readers) == 0
                 : (ld(ctl) & SVS_LK_WMASK) != (c & SVS_LK_WMASK)) {
-        uint32_t d = ld(ctl);
-
-        while ((d >> SVS_LK_SLEEP_SHIFT) != 0 && !cas(ctl, d, d - SVS_LK_SLEEP_ONE))
-            d = ld(ctl);
+        deregister(ctl);
         return 0;
     }
     op.sem_num = SVS_SEM_WAKE;
@@ -492,19 +493,13 @@ sleep_once(sysvshm_t *h, uint32_t c, int pending, uint32_t next, long timeout_ms
     if (rc == 0)
         return 1;
     if (errno != EAGAIN && errno != EINTR)
-        return sem_error();
+        return svs_sem_error();
     /* No token (the slice ran out, or a signal came): take the count back,
      * so that signals do not pile up registrations; after a slice, look at
      * the holder's presence before sleeping again. */
-    {
-        int timed_out = errno == EAGAIN;
-        uint32_t d = ld(ctl);
-
-        while ((d >> SVS_LK_SLEEP_SHIFT) != 0 && !cas(ctl, d, d - SVS_LK_SLEEP_ONE))
-            d = ld(ctl);
-        if (timed_out)
-            *looked = 0;
-    }
+    if (errno == EAGAIN)
+        *looked = 0;
+    deregister(ctl);
     return 0;
 }
 

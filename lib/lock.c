@@ -16,8 +16,9 @@
 #include <errno.h>
 
 int
-svs_sem_init(int semid, int nsems)
+svs_sem_init(int semid)
 {
+    /* Zeros for either size of set: SETALL reads as many as the set has. */
     unsigned short v[SVS_NSEMS_FAST] = { 0 };
     union semun arg;
 
@@ -26,22 +27,19 @@ svs_sem_init(int semid, int nsems)
      * new set zeroed and documents it (semget(2)); zeros are what we want,
      * and the SETALL would cost a third of the set's creation. */
     (void)semid;
-    (void)nsems;
     (void)v;
     (void)arg;
     return 0;
 #else
     /* Only the creator ever does this, before the block is READY: a SETALL
      * on a set in use would wipe every process's SEM_UNDO adjustments. */
-    (void)nsems; /* v holds zeros for the larger set */
     arg.array = v;
     return semctl(semid, 0, SETALL, arg);
 #endif
 }
 
-/* Map what semop says about a set to the documented errno values. */
-static int
-sem_error(void)
+int
+svs_sem_error(void)
 {
     if (errno == EINVAL || errno == EIDRM)
         errno = EIDRM; /* the set was removed: the block was unlinked */
@@ -79,7 +77,7 @@ sem_wait_ops(int semid, struct sembuf *ops, size_t n, long timeout_ms,
             errno = ETIMEDOUT;
             return -1;
         }
-        return sem_error();
+        return svs_sem_error();
     }
 }
 
@@ -104,14 +102,14 @@ lock_write(sysvshm_t *h, long timeout_ms, long long start)
     if (semop(h->semid, try_ops, 3) == 0)
         return 0;
     if (errno != EAGAIN)
-        return sem_error();
+        return svs_sem_error();
     if (timeout_ms == 0) {
         errno = EBUSY;
         return -1;
     }
     while (semop(h->semid, &announce, 1) < 0) {
         if (errno != EINTR)
-            return sem_error();
+            return svs_sem_error();
     }
     if (sem_wait_ops(h->semid, wait_ops, 4, timeout_ms, start) == 0)
         return 0;
@@ -147,7 +145,7 @@ lock_read(sysvshm_t *h, long timeout_ms, long long start)
     if (errno == ERANGE)
         return reader_limit();
     if (errno != EAGAIN)
-        return sem_error();
+        return svs_sem_error();
     if (timeout_ms == 0) {
         errno = EBUSY;
         return -1;
@@ -247,7 +245,7 @@ sysvshm_unlock(sysvshm_t *shm)
     if (semop(shm->semid, &op, 1) < 0) {
         if (errno == EAGAIN)
             errno = EPERM;
-        return sem_error();
+        return svs_sem_error();
     }
     return 0;
 }

@@ -512,12 +512,27 @@ block_destroy(key_t key, int shmid, struct svs_header *hdr_rw, int semid)
     return 0;
 }
 
+/* block_destroy through a writable mapping of our own if we may have one
+ * (for the UNLINKING mark), else without one. */
+static int
+block_destroy_mapped(key_t key, int shmid, int semid)
+{
+    struct svs_header *rw = shmat(shmid, NULL, 0);
+    int rc, saved;
+
+    if (rw == (void *)-1)
+        rw = NULL;
+    rc = block_destroy(key, shmid, rw, semid);
+    saved = errno;
+    if (rw != NULL)
+        shmdt((void *)rw);
+    errno = saved;
+    return rc;
+}
+
 int
 svs_destroy_by_id(key_t key, int shmid, int semid, int map)
 {
-    struct svs_header *rw = NULL;
-    int rc, saved;
-
     /* The same segment still at its key is the block we had; once it was
      * removed the key is free or another block's, and ids are not reused
      * while a segment lives.  Without a mapping there is no state to swap:
@@ -527,17 +542,9 @@ svs_destroy_by_id(key_t key, int shmid, int semid, int map)
         return -1;
     }
     /* The fast lock's lockers learn of the removal from the state alone. */
-    if (map) {
-        rw = shmat(shmid, NULL, 0);
-        if (rw == (void *)-1)
-            rw = NULL;
-    }
-    rc = block_destroy(key, shmid, rw, semid);
-    saved = errno;
-    if (rw != NULL)
-        shmdt((void *)rw);
-    errno = saved;
-    return rc;
+    if (map)
+        return block_destroy_mapped(key, shmid, semid);
+    return block_destroy(key, shmid, NULL, semid);
 }
 
 static sysvshm_t *
@@ -720,7 +727,7 @@ claim(sysvshm_t *h, const char *bare, size_t len, unsigned i, int shmid,
         }
         hdr->semid = semid;
         svs_fault("create.after_semget");
-        if (svs_sem_init(semid, (hdr->flags & SVS_HF_FAST) ? SVS_NSEMS_FAST : SVS_NSEMS) < 0)
+        if (svs_sem_init(semid) < 0)
             goto undo;
     }
     svs_fence();
@@ -1183,16 +1190,8 @@ sysvshm_remove_v2(const char *name, int flags)
      * the UNLINKING mark needs a writable mapping.  A set removed by hand
      * is not looked for: whatever sits at the key now is not the block's. */
     semid = (s.copy.flags & SVS_HF_LOCK) && !s.set_gone ? s.copy.semid : -1;
-    {
-        struct svs_header *rw = shmat(s.shmid, NULL, 0);
-
-        if (rw == (void *)-1)
-            rw = NULL;
-        rc = block_destroy(key, s.shmid, rw, semid);
-        saved = errno;
-        if (rw != NULL)
-            shmdt((void *)rw);
-    }
+    rc = block_destroy_mapped(key, s.shmid, semid);
+    saved = errno;
     slot_release(&s);
     errno = saved;
     return rc;

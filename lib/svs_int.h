@@ -227,7 +227,10 @@ int svs_sem_of_block(key_t key, int semid, const struct shmid_ds *seg);
 int svs_sem_stray(key_t key, int my_shmid);
 
 /* ---- locking (lock.c, fastlock.c) ---- */
-int svs_sem_init(int semid, int nsems);
+int svs_sem_init(int semid);
+/* After a failed semop or semctl: the set's removal (EINVAL, EIDRM) becomes
+ * EIDRM, the documented errno; returns -1. */
+int svs_sem_error(void);
 /* Is the fast lock compiled in (atomics found by configure)? */
 int svs_fast_available(void);
 /* The fast lock of a version 2 block; the same contract as sysvshm_lock and

@@ -81,7 +81,7 @@ make_set(key_t key, const struct opts *o)
     int semid = semget(key, nsems, IPC_CREAT | IPC_EXCL | 0600 |
                        (o->nomark ? 0 : (int)SVS_SEM_MARK));
 
-    if (semid < 0 || svs_sem_init(semid, nsems) < 0) {
+    if (semid < 0 || svs_sem_init(semid) < 0) {
         fprintf(stderr, "svs-mkhalf: semget 0x%08x: %s\n", (unsigned)key, strerror(errno));
         if (semid >= 0)
             semctl(semid, 0, IPC_RMID);
