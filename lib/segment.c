@@ -340,9 +340,15 @@ slot_reclaim(key_t key, struct slot *s)
     }
     if (svs_reclaim_verdict(&ds, s->seen, s->set_gone, s->hdr != NULL ? 1 : 0, 0) != NULL)
         goto out;
-    /* Only what the checked copy said; a partial header predates semget. */
-    if (s->seen != SVS_SEEN_PARTIAL && (s->copy.flags & SVS_HF_LOCK))
-        semid = svs_sem_of_block(key, s->copy.semid, &ds);
+    /* Only what the checked copy said -- but a creator alive at our look may
+     * have gone on to make its set and died before writing its id (our copy
+     * says -1, or has no magic yet).  Its set is then the one at the key
+     * that svs_sem_of_block's -2 case finds: ours, made by the segment's
+     * creator after the segment.  Without this the segment went and its set
+     * stayed, a stray at a key the name's next create may never visit. */
+    if (s->seen == SVS_SEEN_PARTIAL || (s->copy.flags & SVS_HF_LOCK))
+        semid = svs_sem_of_block(key, s->seen == SVS_SEEN_PARTIAL || s->copy.semid == -1
+                                          ? -2 : s->copy.semid, &ds);
     if (semid >= 0)
         semctl(semid, 0, IPC_RMID);
     if (shmctl(s->shmid, IPC_RMID, NULL) == 0 || errno == EINVAL || errno == EIDRM)
@@ -725,6 +731,7 @@ claim(sysvshm_t *h, const char *bare, size_t len, unsigned i, int shmid,
                 result = CLAIM_NEXT;
             goto undo;
         }
+        svs_fault("create.set_made");
         hdr->semid = semid;
         svs_fault("create.after_semget");
         if (svs_sem_init(semid) < 0)

@@ -104,6 +104,7 @@ CREATE_POINT(after_shmat, "create.after_shmat")
 CREATE_POINT(header_half, "create.header_half")
 CREATE_POINT(after_header, "create.after_header")
 CREATE_POINT(before_sem, "create.before_sem")
+CREATE_POINT(set_made, "create.set_made")
 CREATE_POINT(after_semget, "create.after_semget")
 CREATE_POINT(before_ready, "create.before_ready")
 
