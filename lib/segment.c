@@ -338,6 +338,15 @@ slot_reclaim(key_t key, struct slot *s)
         rc = 0; /* removed meanwhile */
         goto out;
     }
+#ifdef SVS_SHM_DEST
+    /* Removed meanwhile, but our look keeps it attached, so Linux still
+     * answers by id: its key may already be a new block's, whose set at
+     * that key must not be taken for this one's. */
+    if ((unsigned)ds.shm_perm.mode & SVS_SHM_DEST) {
+        rc = 0;
+        goto out;
+    }
+#endif
     if (svs_reclaim_verdict(&ds, s->seen, s->set_gone, s->hdr != NULL ? 1 : 0, 0) != NULL)
         goto out;
     /* Only what the checked copy said -- but a creator alive at our look may
